@@ -1,0 +1,105 @@
+"""Ordered schema migrations. Append only: a released migration is never edited.
+
+Cache data (thumbnails, perceptual hashes, embeddings) may be dropped and rebuilt by a migration;
+user data (decisions, the trash journal) is always migrated.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+_M001_INITIAL = """
+CREATE TABLE scans (
+    id INTEGER PRIMARY KEY,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    roots TEXT NOT NULL,
+    status TEXT NOT NULL,
+    seen INTEGER DEFAULT 0, new INTEGER DEFAULT 0, changed INTEGER DEFAULT 0,
+    unchanged INTEGER DEFAULT 0, removed INTEGER DEFAULT 0, moved INTEGER DEFAULT 0,
+    problems INTEGER DEFAULT 0, embedded INTEGER DEFAULT 0, seconds REAL DEFAULT 0
+);
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    format TEXT NOT NULL,
+    captured_at TEXT,
+    camera TEXT,
+    orientation INTEGER NOT NULL DEFAULT 1,
+    status TEXT NOT NULL DEFAULT 'present',
+    first_scan INTEGER REFERENCES scans(id),
+    last_scan INTEGER REFERENCES scans(id)
+);
+CREATE INDEX files_hash ON files(content_hash);
+CREATE INDEX files_status ON files(status);
+CREATE TABLE perceptual_hashes (
+    file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+    phash INTEGER NOT NULL
+);
+CREATE TABLE thumbnails (
+    file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    jpeg BLOB NOT NULL
+);
+CREATE TABLE problems (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER,
+    mtime_ns INTEGER,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    scan_id INTEGER REFERENCES scans(id)
+);
+"""
+
+_M002_JOURNAL_AND_DECISIONS = """
+CREATE TABLE journal (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    action TEXT NOT NULL,
+    batch TEXT NOT NULL,
+    file_id INTEGER,
+    path TEXT NOT NULL,
+    content_hash TEXT,
+    size INTEGER,
+    mtime_ns INTEGER,
+    trash_path TEXT,
+    status TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX journal_batch ON journal(batch);
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    hash_a TEXT NOT NULL,
+    hash_b TEXT NOT NULL,
+    at REAL NOT NULL,
+    UNIQUE(kind, hash_a, hash_b)
+);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_M001_INITIAL, _M002_JOURNAL_AND_DECISIONS)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version it had before."""
+    before = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if before > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"this library was written by a newer Twinlens (schema {before}, this version knows {SCHEMA_VERSION})"
+        )
+    for version in range(before, SCHEMA_VERSION):
+        # One script per migration, so the schema change and its version number commit together.
+        db.conn.executescript(f"BEGIN; {MIGRATIONS[version]}; PRAGMA user_version = {version + 1}; COMMIT;")
+    return before
