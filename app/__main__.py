@@ -10,10 +10,10 @@ def main(argv: list[str] | None = None) -> int:
     if args:
         from core.cli import main as cli_main
 
-        return cli_main(args)
+        return int(cli_main(args))
     from app.gui import run_gui
 
-    return run_gui()
+    return int(run_gui())
 
 
 if __name__ == "__main__":

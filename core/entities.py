@@ -105,9 +105,7 @@ class DuplicateGroup:
             "tier": str(self.tier),
             "min_score": round(self.min_score, 6),
             "max_score": round(self.max_score, 6),
-            "files": [
-                {"path": m.file.path, "score": round(m.score, 6), "keep": m.keep} for m in self.members
-            ],
+            "files": [{"path": m.file.path, "score": round(m.score, 6), "keep": m.keep} for m in self.members],
         }
 
 

@@ -39,8 +39,19 @@ CREATE INDEX files_hash ON files(content_hash);
 CREATE INDEX files_status ON files(status);
 CREATE TABLE perceptual_hashes (
     file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
-    phash INTEGER NOT NULL
+    phash INTEGER NOT NULL,
+    compared INTEGER NOT NULL DEFAULT 0
 );
+-- Near-neighbour pairs (a < b) from one source: 'phash', or an embedding model id. Regrouping at any
+-- threshold above the stored floor reads these pairs and needs no hashing, model or index query.
+CREATE TABLE neighbours (
+    source TEXT NOT NULL,
+    a INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    b INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    score REAL NOT NULL,
+    PRIMARY KEY (source, a, b)
+) WITHOUT ROWID;
+CREATE INDEX neighbours_b ON neighbours(b);
 CREATE TABLE thumbnails (
     file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
     width INTEGER NOT NULL,

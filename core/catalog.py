@@ -1,0 +1,321 @@
+"""The photo catalog: one SQLite database (WAL) per library, opened through sqlite-utils.
+
+Only one thread may use a Catalog (the GUI's worker thread, or the CLI's main thread).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from core.entities import FileInfo, Problem, ScanSummary
+from core.migrations import migrate
+from core.pathcodec import from_db, to_db
+
+DB_NAME = "twinlens.db"
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """What the scanner needs to decide whether a path must be read again."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    content_hash: str
+    status: str
+
+
+@dataclass(frozen=True)
+class DecodedFile:
+    """Everything one decode of a file yields, ready to be stored."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    width: int
+    height: int
+    format: str
+    captured_at: str | None
+    camera: str | None
+    orientation: int
+    phash: int | None
+    thumb_jpeg: bytes
+    thumb_width: int
+    thumb_height: int
+
+
+class Catalog:
+    def __init__(self, library_dir: Path) -> None:
+        library_dir.mkdir(parents=True, exist_ok=True)
+        self.library_dir = library_dir
+        conn = sqlite3.connect(library_dir / DB_NAME, isolation_level=None, check_same_thread=False)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        cursor = self.db.conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        return cursor.execute(sql, params).fetchall()
+
+    # --- scans -------------------------------------------------------------------------------------------
+
+    def start_scan(self, roots: Iterable[str]) -> int:
+        row = {"started_at": time.time(), "roots": json.dumps([to_db(r) for r in roots]), "status": "running"}
+        return int(self.db.table("scans").insert(row).last_pk or 0)
+
+    def finish_scan(self, summary: ScanSummary) -> None:
+        values: dict[str, object] = dict(summary.as_dict())
+        del values["scan_id"], values["cancelled"]
+        values["status"] = "cancelled" if summary.cancelled else "done"
+        values["finished_at"] = time.time()
+        self.db.table("scans").update(summary.scan_id, values)
+
+    # --- files -------------------------------------------------------------------------------------------
+
+    def known_files_under(self, roots: Sequence[str]) -> dict[str, KnownFile]:
+        """Catalogued files (present or gone) whose path lies under one of the roots."""
+        known: dict[str, KnownFile] = {}
+        for root in roots:
+            prefix = to_db(root.rstrip("/") + "/")
+            rows = self.db.execute(
+                "SELECT id, path, size, mtime_ns, content_hash, status FROM files WHERE path >= ? AND path < ?",
+                [prefix, prefix[:-1] + chr(ord("/") + 1)],
+            )
+            for id_, path, size, mtime_ns, content_hash, status in rows:
+                known[from_db(path)] = KnownFile(id_, size, mtime_ns, content_hash, status)
+        return known
+
+    def mark_gone(self, file_ids: Iterable[int]) -> None:
+        self.db.conn.executemany("UPDATE files SET status = 'gone' WHERE id = ?", ((i,) for i in file_ids))
+
+    def gone_ids_by_hash(self, hashes: Iterable[str]) -> dict[str, int]:
+        wanted = list(set(hashes))
+        found: dict[str, int] = {}
+        for chunk_start in range(0, len(wanted), 500):
+            chunk = wanted[chunk_start : chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT content_hash, id FROM files WHERE status = 'gone' AND content_hash IN ({marks})"
+            for content_hash, file_id in self.db.execute(sql, chunk):
+                found.setdefault(content_hash, file_id)
+        return found
+
+    def gone_hashes(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT content_hash FROM files WHERE status = 'gone'")}
+
+    def store_decoded(self, item: DecodedFile, scan_id: int, existing_id: int | None) -> int:
+        """Insert or update one file and its derived data; derived data is replaced when the bytes changed."""
+        values = {
+            "path": to_db(item.path),
+            "size": item.size,
+            "mtime_ns": item.mtime_ns,
+            "content_hash": item.content_hash,
+            "width": item.width,
+            "height": item.height,
+            "format": item.format,
+            "captured_at": item.captured_at,
+            "camera": item.camera,
+            "orientation": item.orientation,
+            "status": "present",
+            "last_scan": scan_id,
+        }
+        if existing_id is None:
+            values["first_scan"] = scan_id
+            file_id = int(self.db.table("files").insert(values).last_pk or 0)
+        else:
+            file_id = existing_id
+            self.db.table("files").update(file_id, values)
+            self.forget_derived(file_id)
+        if item.phash is not None:
+            self.db.table("perceptual_hashes").insert({"file_id": file_id, "phash": item.phash}, replace=True)
+        thumb = {"file_id": file_id, "width": item.thumb_width, "height": item.thumb_height, "jpeg": item.thumb_jpeg}
+        self.db.table("thumbnails").insert(thumb, replace=True)
+        self.clear_problem(item.path)
+        return file_id
+
+    def forget_derived(self, file_id: int) -> None:
+        """Drop data computed from a file's old bytes (hook for tables added by later modules)."""
+        for table in self.derived_tables():
+            self.db.execute(f"DELETE FROM [{table}] WHERE file_id = ?", [file_id])
+        self.db.execute("DELETE FROM neighbours WHERE a = ? OR b = ?", [file_id, file_id])
+
+    def derived_tables(self) -> list[str]:
+        return [name for name in ("perceptual_hashes", "thumbnails", "embeddings") if self.db[name].exists()]
+
+    def move_file(self, file_id: int, new_path: str, size: int, mtime_ns: int, scan_id: int) -> None:
+        """A file that reappeared at another path with the same bytes keeps its row, and so its history."""
+        values = {
+            "path": to_db(new_path),
+            "size": size,
+            "mtime_ns": mtime_ns,
+            "status": "present",
+            "last_scan": scan_id,
+        }
+        self.db.table("files").update(file_id, values)
+        self.clear_problem(new_path)
+
+    def touch_file(self, file_id: int, size: int, mtime_ns: int, scan_id: int) -> None:
+        """Same bytes, new mtime: nothing derived needs recomputing."""
+        values = {"size": size, "mtime_ns": mtime_ns, "status": "present", "last_scan": scan_id}
+        self.db.table("files").update(file_id, values)
+
+    def file_info(self, file_id: int) -> FileInfo:
+        rows = self.query(f"SELECT {_FILE_COLUMNS} FROM files WHERE id = ?", [file_id])
+        if not rows:
+            raise KeyError(file_id)
+        return file_info_from_row(rows[0])
+
+    def present_files(self) -> list[FileInfo]:
+        rows = self.query(f"SELECT {_FILE_COLUMNS} FROM files WHERE status = 'present' ORDER BY id")
+        return [file_info_from_row(row) for row in rows]
+
+    def count_present(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM files WHERE status = 'present'").fetchone()[0])
+
+    def thumbnail(self, file_id: int) -> bytes | None:
+        row = self.db.execute("SELECT jpeg FROM thumbnails WHERE file_id = ?", [file_id]).fetchone()
+        return bytes(row[0]) if row else None
+
+    def perceptual_hashes(self) -> tuple[list[int], list[int]]:
+        """(file ids, 64-bit pHashes as signed ints) of present files."""
+        rows = self.db.execute(
+            "SELECT p.file_id, p.phash FROM perceptual_hashes p JOIN files f ON f.id = p.file_id "
+            "WHERE f.status = 'present' ORDER BY p.file_id"
+        ).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def uncompared_phashes(self) -> tuple[list[int], list[int]]:
+        rows = self.db.execute(
+            "SELECT p.file_id, p.phash FROM perceptual_hashes p JOIN files f ON f.id = p.file_id "
+            "WHERE f.status = 'present' AND p.compared = 0 ORDER BY p.file_id"
+        ).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def mark_phashes_compared(self, file_ids: Iterable[int]) -> None:
+        self.db.conn.executemany(
+            "UPDATE perceptual_hashes SET compared = 1 WHERE file_id = ?", ((i,) for i in file_ids)
+        )
+
+    def add_neighbours(self, source: str, pairs: Iterable[tuple[int, int, float]]) -> None:
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO neighbours (source, a, b, score) VALUES (?, ?, ?, ?)",
+            ((source, min(a, b), max(a, b), score) for a, b, score in pairs),
+        )
+
+    def neighbours(self, source: str, min_score: float) -> list[tuple[int, int, float]]:
+        """Pairs of present files from one source scoring at least min_score."""
+        rows = self.db.execute(
+            "SELECT n.a, n.b, n.score FROM neighbours n JOIN files fa ON fa.id = n.a JOIN files fb ON fb.id = n.b "
+            "WHERE n.source = ? AND n.score >= ? AND fa.status = 'present' AND fb.status = 'present'",
+            [source, min_score],
+        ).fetchall()
+        return [(int(a), int(b), float(score)) for a, b, score in rows]
+
+    def files_by_ids(self, file_ids: Iterable[int]) -> dict[int, FileInfo]:
+        wanted = list(file_ids)
+        found: dict[int, FileInfo] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(f"SELECT {_FILE_COLUMNS} FROM files WHERE id IN ({marks})", chunk):
+                found[row["id"]] = file_info_from_row(row)
+        return found
+
+    def exact_duplicate_sets(self) -> list[list[FileInfo]]:
+        rows = self.query(
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE status = 'present' AND content_hash IN ("
+            "SELECT content_hash FROM files WHERE status = 'present' GROUP BY content_hash HAVING count(*) > 1) "
+            "ORDER BY content_hash, id"
+        )
+        sets: dict[str, list[FileInfo]] = {}
+        for row in rows:
+            sets.setdefault(row["content_hash"], []).append(file_info_from_row(row))
+        return list(sets.values())
+
+    # --- problems ----------------------------------------------------------------------------------------
+
+    def known_problems_under(self, roots: Sequence[str]) -> dict[str, tuple[int | None, int | None]]:
+        found: dict[str, tuple[int | None, int | None]] = {}
+        for root in roots:
+            prefix = to_db(root.rstrip("/") + "/")
+            rows = self.db.execute(
+                "SELECT path, size, mtime_ns FROM problems WHERE path >= ? AND path < ?",
+                [prefix, prefix[:-1] + chr(ord("/") + 1)],
+            )
+            for path, size, mtime_ns in rows:
+                found[from_db(path)] = (size, mtime_ns)
+        return found
+
+    def record_problem(self, problem: Problem, size: int | None = None, mtime_ns: int | None = None) -> None:
+        row = {
+            "path": to_db(problem.path),
+            "code": problem.code,
+            "reason": problem.reason,
+            "scan_id": problem.scan_id,
+            "size": size,
+            "mtime_ns": mtime_ns,
+        }
+        self.db.table("problems").upsert(row, pk="path")
+
+    def clear_problem(self, path: str) -> None:
+        self.db.execute("DELETE FROM problems WHERE path = ?", [to_db(path)])
+
+    def clear_problems(self, paths: Iterable[str]) -> None:
+        self.db.conn.executemany("DELETE FROM problems WHERE path = ?", ((to_db(p),) for p in paths))
+
+    def problems(self) -> list[Problem]:
+        rows = self.db.execute("SELECT path, code, reason, scan_id FROM problems ORDER BY path").fetchall()
+        return [Problem(from_db(p), c, r, s) for p, c, r, s in rows]
+
+    # --- settings ----------------------------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return str(row[0]) if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.table("settings").upsert({"key": key, "value": value}, pk="key")
+
+
+_FILE_COLUMNS = "id, path, size, mtime_ns, content_hash, width, height, format, captured_at, camera"
+
+
+def file_info_from_row(row: sqlite3.Row) -> FileInfo:
+    return FileInfo(
+        id=row["id"],
+        path=from_db(row["path"]),
+        size=row["size"],
+        mtime_ns=row["mtime_ns"],
+        content_hash=row["content_hash"],
+        width=row["width"],
+        height=row["height"],
+        format=row["format"],
+        captured_at=row["captured_at"],
+        camera=row["camera"],
+    )

@@ -1,0 +1,76 @@
+"""Duplicate groups per tier, from what the catalog stores (no decoding, no model, no index query)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from core.catalog import Catalog
+from core.clustering import build_adjacency, star_clusters
+from core.decisions import drop_separated_edges, is_separated, not_duplicate_pairs
+from core.entities import DuplicateGroup, FileInfo, GroupMember, Tier
+from core.keep import DEFAULT_RULES, KeepRule, is_protected, suggest_keep
+from core.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE, SOURCE, distance_to_score
+from core.phash import similarity
+
+
+def exact_groups(
+    catalog: Catalog, rules: Sequence[KeepRule] = DEFAULT_RULES, protected: Sequence[str] = ()
+) -> list[DuplicateGroup]:
+    separated = not_duplicate_pairs(catalog)
+    groups = []
+    for files in catalog.exact_duplicate_sets():
+        if is_separated(separated, files[0].content_hash, files[0].content_hash):
+            continue
+        members = [(f, 1.0) for f in files]
+        groups.append(
+            _make_group(Tier.EXACT, f"exact:{files[0].content_hash[:16]}", members, 1.0, 1.0, rules, protected)
+        )
+    return groups
+
+
+def perceptual_groups(
+    catalog: Catalog,
+    max_distance: int = DEFAULT_DISTANCE,
+    rules: Sequence[KeepRule] = DEFAULT_RULES,
+    protected: Sequence[str] = (),
+) -> list[DuplicateGroup]:
+    """pHash groups, chain-safe; files with identical bytes count once (the exact tier already shows them)."""
+    if not 0 <= max_distance <= MAX_STORED_DISTANCE:
+        raise ValueError(f"perceptual distance must be between 0 and {MAX_STORED_DISTANCE}")
+    edges = catalog.neighbours(SOURCE, distance_to_score(max_distance))
+    files = catalog.files_by_ids({n for a, b, _ in edges for n in (a, b)})
+    hashes = {file_id: info.content_hash for file_id, info in files.items()}
+    edges = [(a, b, s) for a, b, s in edges if hashes[a] != hashes[b]]
+    edges = drop_separated_edges(edges, hashes, not_duplicate_pairs(catalog))
+    phashes = dict(zip(*catalog.perceptual_hashes(), strict=True))
+
+    def pair_score(a: int, b: int) -> float:
+        return similarity(int(np.bitwise_count(np.int64(phashes[a]) ^ np.int64(phashes[b]))))
+
+    groups = []
+    for star in star_clusters(build_adjacency(edges, distance_to_score(max_distance)), pair_score):
+        members = [(files[file_id], score) for file_id, score in star.members]
+        group_id = f"perceptual:{star.representative}"
+        groups.append(_make_group(Tier.PERCEPTUAL, group_id, members, star.min_score, star.max_score, rules, protected))
+    return groups
+
+
+def _make_group(
+    tier: Tier,
+    group_id: str,
+    members: list[tuple[FileInfo, float]],
+    low: float,
+    high: float,
+    rules: Sequence[KeepRule],
+    protected: Sequence[str],
+) -> DuplicateGroup:
+    keep = suggest_keep([f for f, _ in members], rules, protected)
+    return DuplicateGroup(
+        id=group_id,
+        tier=tier,
+        members=tuple(GroupMember(f, score, f.id in keep, is_protected(f.path, protected)) for f, score in members),
+        min_score=low,
+        max_score=high,
+    )
