@@ -20,7 +20,7 @@ from core.cancel import NEVER_CANCELLED, Cancelled, CancelToken
 from core.catalog import Catalog, KnownFile
 from core.decode import DecodeOutcome, HashedOnly, Outcome, ReadFailure, read_and_decode
 from core.entities import Phase, Problem, ScanProgress, ScanRequest, ScanSummary
-from core.enumerate import FileEntry, WalkOptions, enumerate_files
+from core.enumerate import Enumeration, FileEntry, WalkOptions, enumerate_files
 from core.perceptual import update_phash_neighbours
 
 ProgressCallback = Callable[[ScanProgress], None]
@@ -126,7 +126,7 @@ class Scanner:
             seen = len(walk.files)
             plan = self._plan(roots, walk.files)
             unchanged, removed = plan.unchanged, len(plan.removed_ids)
-            self._record_walk(roots, walk.problems, plan, scan_id)
+            self._record_walk(roots, walk, plan, scan_id)
             self._read_all(plan.jobs, scan_id, counts, request.workers)
             self._finish_stages()
         except Cancelled:
@@ -148,7 +148,7 @@ class Scanner:
         self.progress.emit(ScanProgress(Phase.DONE, seen, seen), force=True)
         return summary
 
-    def _enumerate(self, roots: list[str], request: ScanRequest):  # type: ignore[no-untyped-def]
+    def _enumerate(self, roots: list[str], request: ScanRequest) -> Enumeration:
         options = WalkOptions(request.include_hidden, tuple(str(p) for p in request.excluded))
         on_count = lambda n: self.progress.emit(ScanProgress(Phase.ENUMERATE, n, 0))  # noqa: E731
         self.progress.emit(ScanProgress(Phase.ENUMERATE, 0, 0), force=True)
@@ -162,12 +162,14 @@ class Scanner:
         known = self.catalog.known_files_under(roots)
         return plan_scan(files, known, self.catalog.known_problems_under(roots), need_images)
 
-    def _record_walk(self, roots: list[str], problems: list[Problem], plan: ScanPlan, scan_id: int) -> None:
-        stale = [p for p in self._problems_under(roots) if p.code in WALK_PROBLEM_CODES]
+    def _record_walk(self, roots: list[str], walk: Enumeration, plan: ScanPlan, scan_id: int) -> None:
+        """Walk problems are found afresh each scan; a file problem goes when its file does."""
+        seen = {entry.path for entry in walk.files}
+        stale = [p for p in self._problems_under(roots) if p.code in WALK_PROBLEM_CODES or p.path not in seen]
         with self.catalog.transaction():
             self.catalog.mark_gone(plan.removed_ids)
             self.catalog.clear_problems(p.path for p in stale)
-            for problem in problems:
+            for problem in walk.problems:
                 self.catalog.record_problem(Problem(problem.path, problem.code, problem.reason, scan_id))
 
     def _problems_under(self, roots: list[str]) -> list[Problem]:
@@ -181,10 +183,12 @@ class Scanner:
         keep_image = bool(self.stages)
         batch = _Batch(self, scan_id, counts)
         eta = _Eta(len(jobs))
-        for done, (job, outcome) in enumerate(_run_jobs(jobs, gone, keep_image, workers, self.cancel), start=1):
-            batch.add(job, outcome)
-            self.progress.emit(ScanProgress(Phase.READ, done, len(jobs), eta.remaining(done), job.path))
-        batch.commit()
+        try:
+            for done, (job, outcome) in enumerate(_run_jobs(jobs, gone, keep_image, workers, self.cancel), start=1):
+                batch.add(job, outcome)
+                self.progress.emit(ScanProgress(Phase.READ, done, len(jobs), eta.remaining(done), job.path))
+        finally:
+            batch.commit()  # cancelled or not, what was read is kept
 
     def _finish_stages(self) -> None:
         self.progress.emit(ScanProgress(Phase.GROUP, 0, 0), force=True)
