@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core.entities import FileInfo, Problem, ScanSummary
+from core.entities import DecodedFile, FileInfo, Problem, ScanSummary
 from core.migrations import migrate
 from core.pathcodec import from_db, to_db
 
@@ -32,26 +32,6 @@ class KnownFile:
     mtime_ns: int
     content_hash: str
     status: str
-
-
-@dataclass(frozen=True)
-class DecodedFile:
-    """Everything one decode of a file yields, ready to be stored."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    content_hash: str
-    width: int
-    height: int
-    format: str
-    captured_at: str | None
-    camera: str | None
-    orientation: int
-    phash: int | None
-    thumb_jpeg: bytes
-    thumb_width: int
-    thumb_height: int
 
 
 class Catalog:
@@ -130,33 +110,38 @@ class Catalog:
         return {row[0] for row in self.db.execute("SELECT content_hash FROM files WHERE status = 'gone'")}
 
     def store_decoded(self, item: DecodedFile, scan_id: int, existing_id: int | None) -> int:
-        """Insert or update one file and its derived data; derived data is replaced when the bytes changed."""
-        values = {
-            "path": to_db(item.path),
-            "size": item.size,
-            "mtime_ns": item.mtime_ns,
-            "content_hash": item.content_hash,
-            "width": item.width,
-            "height": item.height,
-            "format": item.format,
-            "captured_at": item.captured_at,
-            "camera": item.camera,
-            "orientation": item.orientation,
-            "status": "present",
-            "last_scan": scan_id,
-        }
+        """Insert or update one file and its derived data; derived data is replaced when the bytes changed.
+
+        Plain SQL rather than sqlite-utils' insert(): this runs once per new file on the scan's hot path."""
+        values = (
+            to_db(item.path), item.size, item.mtime_ns, item.content_hash, item.width, item.height, item.format,
+            item.captured_at, item.camera, item.orientation, scan_id,
+        )  # fmt: skip
+        conn = self.db.conn
         if existing_id is None:
-            values["first_scan"] = scan_id
-            file_id = int(self.db.table("files").insert(values).last_pk or 0)
+            cursor = conn.execute(
+                "INSERT INTO files (path, size, mtime_ns, content_hash, width, height, format, captured_at, camera, "
+                "orientation, last_scan, first_scan, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'present')",
+                (*values, scan_id),
+            )
+            file_id = int(cursor.lastrowid or 0)
         else:
             file_id = existing_id
-            self.db.table("files").update(file_id, values)
+            conn.execute(
+                "UPDATE files SET path = ?, size = ?, mtime_ns = ?, content_hash = ?, width = ?, height = ?, "
+                "format = ?, captured_at = ?, camera = ?, orientation = ?, last_scan = ?, status = 'present' "
+                "WHERE id = ?",
+                (*values, file_id),
+            )
             self.forget_derived(file_id)
         if item.phash is not None:
-            self.db.table("perceptual_hashes").insert({"file_id": file_id, "phash": item.phash}, replace=True)
-        thumb = {"file_id": file_id, "width": item.thumb_width, "height": item.thumb_height, "jpeg": item.thumb_jpeg}
-        self.db.table("thumbnails").insert(thumb, replace=True)
-        self.clear_problem(item.path)
+            conn.execute(
+                "INSERT OR REPLACE INTO perceptual_hashes (file_id, phash) VALUES (?, ?)", (file_id, item.phash)
+            )
+        conn.execute(
+            "INSERT OR REPLACE INTO thumbnails (file_id, width, height, jpeg) VALUES (?, ?, ?, ?)",
+            (file_id, item.thumb_width, item.thumb_height, item.thumb_jpeg),
+        )
         return file_id
 
     def forget_derived(self, file_id: int) -> None:

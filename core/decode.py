@@ -15,8 +15,7 @@ from pathlib import PurePath
 import numpy as np
 from PIL import Image, ImageFile
 
-from core.catalog import DecodedFile
-from core.entities import Problem
+from core.entities import DecodedFile, Problem
 from core.phash import phash
 from core.sniff import HEADER_BYTES, RAW_EXTENSIONS, sniff_format
 
@@ -301,7 +300,7 @@ def _derive(path: str, size: int, mtime_ns: int, digest: str, image: Image.Image
         captured_at=meta.captured_at,
         camera=meta.camera,
         orientation=meta.orientation,
-        phash=phash(image) if min(meta.width, meta.height) >= MIN_PHASH_SIDE else None,
+        phash=phash(thumb) if min(meta.width, meta.height) >= MIN_PHASH_SIDE else None,
         thumb_jpeg=buffer.getvalue(),
         thumb_width=thumb.width,
         thumb_height=thumb.height,

@@ -112,3 +112,23 @@ class DuplicateGroup:
 @dataclass(frozen=True)
 class TierCounts:
     counts: dict[Tier, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DecodedFile:
+    """Everything one decode of a file yields, ready to be stored."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    width: int
+    height: int
+    format: str
+    captured_at: str | None
+    camera: str | None
+    orientation: int
+    phash: int | None
+    thumb_jpeg: bytes
+    thumb_width: int
+    thumb_height: int

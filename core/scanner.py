@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -256,6 +258,7 @@ class _Batch:
             self.catalog.touch_file(job.existing.id, outcome.decoded.size, outcome.decoded.mtime_ns, self.scan_id)
             return job.existing.id
         self._count(job)
+        self.catalog.clear_problem(job.path)
         return self.catalog.store_decoded(outcome.decoded, self.scan_id, existing_id)
 
     def _store_known_bytes(self, job: ReadJob, outcome: HashedOnly, retries: list[ReadJob]) -> int | None:
@@ -278,6 +281,14 @@ class _Batch:
             self.counts.new += 1
         else:
             self.counts.changed += 1
+
+
+def _start_method() -> str:
+    """fork starts workers in milliseconds but is unsafe once other threads exist (the GUI's, torch's pools);
+    then spawn, which re-imports the decoder in each worker (~0.3 s)."""
+    if sys.platform == "linux" and threading.active_count() == 1 and "torch" not in sys.modules:
+        return "fork"
+    return "spawn"
 
 
 # Hashes of files marked gone, set once per worker process: a new path with these bytes is a moved file.
@@ -309,7 +320,7 @@ def _run_jobs(
             cancel.raise_if_cancelled()
             yield job, _read_job(*_job_args(job, keep_image))
         return
-    context = multiprocessing.get_context("spawn")  # fork is unsafe in a process with Qt or torch threads
+    context = multiprocessing.get_context(_start_method())
     with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_init_worker, initargs=(gone,)) as pool:
         pending: dict[Future[Outcome], ReadJob] = {}
         queue = iter(jobs)
