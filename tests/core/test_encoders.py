@@ -1,0 +1,150 @@
+"""Tiny randomly initialised models built through the real factories, and their weights files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import save_file
+
+from core.embed import MissingWeightsError, WeightsFormatError, build_encoder
+
+TINY_DINOV2: dict[str, Any] = {
+    "timm_name": "vit_small_patch14_dinov2",
+    "timm_kwargs": {"depth": 2, "embed_dim": 64, "num_heads": 2, "img_size": 56},
+}
+TINY_CLIP: dict[str, Any] = {
+    "open_clip_arch": "twinlens-tiny-clip",
+    "open_clip_model_cfg": {
+        "embed_dim": 32,
+        "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 16},
+        "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+    },
+}
+
+
+def photos(count: int = 4) -> list[Image.Image]:
+    rng = np.random.default_rng(7)
+    return [Image.fromarray(rng.integers(0, 255, (240 + 10 * i, 320, 3), dtype=np.uint8)) for i in range(count)]
+
+
+def tiny_dinov2(**extra: Any) -> Any:
+    torch.manual_seed(0)
+    return build_encoder("dinov2-small", pretrained=False, **TINY_DINOV2, **extra)
+
+
+def assert_unit_rows(vectors: np.ndarray, dim: int, count: int) -> None:
+    assert vectors.shape == (count, dim) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_tiny_dinov2_gives_unit_vectors_of_its_dimension() -> None:
+    encoder = tiny_dinov2(batch_size=3)
+    assert (encoder.dim, encoder.device) == (64, "cpu")
+    assert_unit_rows(encoder.embed_images(photos(5)), 64, 5)
+    assert encoder.embed_images([]).shape == (0, 64)
+
+
+def test_timm_preprocessing_comes_from_timm_at_the_built_size() -> None:
+    transform = repr(tiny_dinov2().transform)  # type: ignore[attr-defined]
+    assert "CenterCrop(size=(56, 56))" in transform and "bicubic" in transform
+
+
+def test_tiny_open_clip_embeds_images_and_text_in_one_space() -> None:
+    encoder = build_encoder("clip-b32", pretrained=False, **TINY_CLIP)
+    assert_unit_rows(encoder.embed_images(photos(2)), 32, 2)
+    assert_unit_rows(encoder.embed_text(["a dog on a beach", "a receipt"]), 32, 2)  # type: ignore[attr-defined]
+
+
+def test_model_id_depends_on_architecture_and_weights_but_not_on_the_run() -> None:
+    first, again = tiny_dinov2(), tiny_dinov2()
+    deeper = build_encoder(
+        "dinov2-small", pretrained=False, timm_name=TINY_DINOV2["timm_name"], timm_kwargs={**TINY_DINOV2["timm_kwargs"]}
+    )
+    assert first.model_id == again.model_id == deeper.model_id
+    wider = build_encoder("dinov2-small", pretrained=False, timm_name="vit_small_patch14_dinov2", timm_kwargs={
+        "depth": 2, "embed_dim": 64, "num_heads": 2, "img_size": 42})  # fmt: skip
+    assert wider.model_id != first.model_id
+    assert first.model_id.startswith("dinov2-small@")
+
+
+@pytest.mark.parametrize("name", ["dinov2-small", "clip-b32"])
+def test_offline_without_cached_weights_says_which_file_and_how_to_import_it(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    with pytest.raises(MissingWeightsError) as caught:
+        build_encoder(name)
+    message = str(caught.value)
+    assert caught.value.model == name
+    assert "huggingface.co/" in message and ".safetensors" in message
+    assert f"--model {name} --weights FILE" in message
+
+
+def test_safetensors_weights_round_trip_through_the_factory(tmp_path: Path) -> None:
+    original = tiny_dinov2()
+    path = tmp_path / "tiny.safetensors"
+    save_file({k: v.contiguous() for k, v in original.model.state_dict().items()}, str(path))  # type: ignore[attr-defined]
+    torch.manual_seed(1)  # the loaded model must not depend on the random init
+    loaded = build_encoder("dinov2-small", weights=path, **TINY_DINOV2)
+    images = photos(3)
+    np.testing.assert_allclose(loaded.embed_images(images), original.embed_images(images), atol=1e-5)
+    assert loaded.model_id != original.model_id
+
+
+def test_open_clip_safetensors_weights_round_trip(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    original = build_encoder("clip-b32", pretrained=False, **TINY_CLIP)
+    path = tmp_path / "clip.safetensors"
+    save_file({k: v.contiguous() for k, v in original.model.state_dict().items()}, str(path))  # type: ignore[attr-defined]
+    torch.manual_seed(1)
+    loaded = build_encoder("clip-b32", weights=path, **TINY_CLIP)
+    np.testing.assert_allclose(loaded.embed_images(photos(2)), original.embed_images(photos(2)), atol=1e-5)
+
+
+def test_pt_weights_are_loaded_with_weights_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = tiny_dinov2()
+    path = tmp_path / "tiny.pth"
+    torch.save({"state_dict": original.model.state_dict()}, path)  # type: ignore[attr-defined]
+    calls: list[dict[str, Any]] = []
+    real_load = torch.load
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", spy)
+    loaded = build_encoder("dinov2-small", weights=path, **TINY_DINOV2)
+    assert calls and all(call.get("weights_only") is True for call in calls)
+    np.testing.assert_allclose(loaded.embed_images(photos(2)), original.embed_images(photos(2)), atol=1e-5)
+
+
+class NotATensor:
+    pass
+
+
+def test_pickles_with_arbitrary_objects_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "evil.pt"
+    torch.save({"state_dict": {"x": NotATensor()}}, path)
+    with pytest.raises(WeightsFormatError, match="refused to unpickle"):
+        build_encoder("dinov2-small", weights=path, **TINY_DINOV2)
+
+
+def test_weights_file_with_the_wrong_type_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "weights.onnx"
+    path.write_bytes(b"x")
+    with pytest.raises(WeightsFormatError, match=r"\.safetensors"):
+        build_encoder("dinov2-small", weights=path, **TINY_DINOV2)
+
+
+def test_explicit_precision_is_honoured() -> None:
+    assert tiny_dinov2(precision="fp32").bf16 is False  # type: ignore[attr-defined]
+    assert tiny_dinov2(precision="bf16").bf16 is True  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="precision"):
+        tiny_dinov2(precision="fp8")
