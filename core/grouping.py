@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from core.catalog import Catalog
 from core.clustering import build_adjacency, star_clusters
 from core.decisions import drop_separated_edges, is_separated, not_duplicate_pairs
+from core.embedding import EmbeddingStore
 from core.entities import DuplicateGroup, FileInfo, GroupMember, Tier
 from core.keep import DEFAULT_RULES, KeepRule, is_protected, suggest_keep
 from core.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE, SOURCE, distance_to_score
@@ -39,21 +40,53 @@ def perceptual_groups(
     """pHash groups, chain-safe; files with identical bytes count once (the exact tier already shows them)."""
     if not 0 <= max_distance <= MAX_STORED_DISTANCE:
         raise ValueError(f"perceptual distance must be between 0 and {MAX_STORED_DISTANCE}")
-    edges = catalog.neighbours(SOURCE, distance_to_score(max_distance))
-    files = catalog.files_by_ids({n for a, b, _ in edges for n in (a, b)})
-    hashes = {file_id: info.content_hash for file_id, info in files.items()}
-    edges = [(a, b, s) for a, b, s in edges if hashes[a] != hashes[b]]
-    edges = drop_separated_edges(edges, hashes, not_duplicate_pairs(catalog))
     phashes = dict(zip(*catalog.perceptual_hashes(), strict=True))
 
     def pair_score(a: int, b: int) -> float:
         return similarity(int(np.bitwise_count(np.int64(phashes[a]) ^ np.int64(phashes[b]))))
 
+    return neighbour_groups(
+        catalog, Tier.PERCEPTUAL, SOURCE, distance_to_score(max_distance), pair_score, rules, protected
+    )
+
+
+def embedding_groups(
+    catalog: Catalog,
+    tier: Tier,
+    store: EmbeddingStore,
+    threshold: float,
+    rules: Sequence[KeepRule] = DEFAULT_RULES,
+    protected: Sequence[str] = (),
+) -> list[DuplicateGroup]:
+    """Copy or similar groups from the stored nearest-neighbour graph of one model (cosine similarity)."""
+    ids, vectors = store.vectors()
+    row = {int(file_id): index for index, file_id in enumerate(ids)}
+
+    def pair_score(a: int, b: int) -> float:
+        return float(vectors[row[a]] @ vectors[row[b]])
+
+    return neighbour_groups(catalog, tier, store.model_id, threshold, pair_score, rules, protected)
+
+
+def neighbour_groups(
+    catalog: Catalog,
+    tier: Tier,
+    source: str,
+    min_score: float,
+    pair_score: Callable[[int, int], float],
+    rules: Sequence[KeepRule],
+    protected: Sequence[str],
+) -> list[DuplicateGroup]:
+    edges = catalog.neighbours(source, min_score)
+    files = catalog.files_by_ids({n for a, b, _ in edges for n in (a, b)})
+    hashes = {file_id: info.content_hash for file_id, info in files.items()}
+    edges = [(a, b, s) for a, b, s in edges if hashes[a] != hashes[b]]
+    edges = drop_separated_edges(edges, hashes, not_duplicate_pairs(catalog))
     groups = []
-    for star in star_clusters(build_adjacency(edges, distance_to_score(max_distance)), pair_score):
+    for star in star_clusters(build_adjacency(edges, min_score), pair_score):
         members = [(files[file_id], score) for file_id, score in star.members]
-        group_id = f"perceptual:{star.representative}"
-        groups.append(_make_group(Tier.PERCEPTUAL, group_id, members, star.min_score, star.max_score, rules, protected))
+        group_id = f"{tier}:{star.representative}"
+        groups.append(_make_group(tier, group_id, members, star.min_score, star.max_score, rules, protected))
     return groups
 
 

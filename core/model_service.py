@@ -1,0 +1,129 @@
+"""The library's models: which one is active, where its weights are, its encoder (built once, in the thread
+that owns the library), its stored vectors, and queries by image or text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.cancel import CancelToken
+from core.catalog import Catalog
+from core.decode import DecodeError, decode_image
+from core.embed.encoders import Encoder, TextEncoder, build_encoder
+from core.embed.registry import ModelSpec, get_spec
+from core.embedding import EmbeddingStage, EmbeddingStore
+from core.entities import FileInfo, Tier
+
+ACTIVE_MODEL_KEY = "active_model"
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    file: FileInfo
+    score: float
+
+
+class ModelService:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._encoders: dict[tuple[str, str], Encoder] = {}
+
+    # --- settings ----------------------------------------------------------------------------------------
+
+    def active_model(self) -> str | None:
+        return self.catalog.get_setting(ACTIVE_MODEL_KEY)
+
+    def set_active_model(self, name: str) -> None:
+        get_spec(name)
+        self.catalog.set_setting(ACTIVE_MODEL_KEY, name)
+
+    def weights_for(self, name: str) -> Path | None:
+        stored = self.catalog.get_setting(f"weights:{name}")
+        return Path(stored) if stored else None
+
+    def model_id(self, name: str) -> str | None:
+        return self.catalog.get_setting(f"model_id:{name}")
+
+    def threshold(self, name: str, tier: Tier) -> float | None:
+        """The calibrated threshold for this model and tier, else the spec's shipped default."""
+        model_id = self.model_id(name)
+        stored = self.catalog.get_setting(f"threshold:{model_id}:{tier}") if model_id else None
+        if stored is not None:
+            return float(stored)
+        spec = get_spec(name)
+        return spec.copy_threshold if tier == Tier.COPY else spec.similar_threshold
+
+    def set_threshold(self, name: str, tier: Tier, value: float) -> None:
+        model_id = self.model_id(name)
+        if model_id is None:
+            raise ValueError(f"{name} has not embedded this library yet")
+        self.catalog.set_setting(f"threshold:{model_id}:{tier}", repr(float(value)))
+
+    # --- encoders and vectors ----------------------------------------------------------------------------
+
+    def encoder(self, name: str, weights: Path | None = None, **overrides: object) -> Encoder:
+        """Build (once) the encoder; raises MissingWeightsError with instructions when weights are absent."""
+        weights = weights or self.weights_for(name)
+        key = (name, str(weights or ""))
+        if key not in self._encoders:
+            encoder = build_encoder(name, weights=weights, **overrides)  # type: ignore[arg-type]
+            self._encoders[key] = encoder
+            if weights is not None:
+                self.catalog.set_setting(f"weights:{name}", str(Path(weights).resolve()))
+            self._remember(name, encoder)
+        return self._encoders[key]
+
+    def use_encoder(self, name: str, encoder: Encoder) -> None:
+        """Adopt an encoder built elsewhere (tests build tiny random ones through the same factory)."""
+        self._encoders[(name, str(self.weights_for(name) or ""))] = encoder
+        self._remember(name, encoder)
+
+    def _remember(self, name: str, encoder: Encoder) -> None:
+        self.catalog.set_setting(f"model_id:{name}", encoder.model_id)
+        self.catalog.set_setting(f"dim:{name}", str(encoder.dim))
+
+    def stage(self, name: str, weights: Path | None, cancel: CancelToken) -> EmbeddingStage:
+        encoder = self.encoder(name, weights)
+        self.set_active_model(name)
+        return EmbeddingStage(encoder, self.catalog, cancel)
+
+    def store(self, name: str) -> EmbeddingStore | None:
+        model_id = self.model_id(name)
+        if model_id is None:
+            return None
+        dim = int(self.catalog.get_setting(f"dim:{name}") or get_spec(name).dim)
+        return EmbeddingStore(self.catalog, model_id, dim)
+
+    def spec(self, name: str) -> ModelSpec:
+        return get_spec(name)
+
+    # --- queries -----------------------------------------------------------------------------------------
+
+    def query_image(self, path: Path, name: str, k: int = 10) -> list[QueryResult]:
+        """The k photos closest to an image file, which need not be in the library (embedded on the fly)."""
+        try:
+            image, _ = decode_image(path.read_bytes(), path.suffix.lower())
+        except DecodeError as error:
+            raise ValueError(f"{path}: {error.reason}") from error
+        vector = self.encoder(name).embed_images([image])[0]
+        return self._results(vector, name, k + 1, exclude=str(path.resolve()))[:k]
+
+    def query_text(self, text: str, name: str, k: int = 20) -> list[QueryResult]:
+        encoder = self.encoder(name)
+        if not isinstance(encoder, TextEncoder) or not self.spec(name).supports_text:
+            raise ValueError(f"{name} cannot search by text: use a CLIP model (clip-b32)")
+        return self._results(encoder.embed_text([text])[0], name, k)
+
+    def _results(self, vector: np.ndarray, name: str, k: int, exclude: str | None = None) -> list[QueryResult]:
+        store = self.store(name)
+        if store is None:
+            return []
+        hits = store.search(np.asarray(vector, dtype=np.float32), k)
+        files = self.catalog.files_by_ids(hit.file_id for hit in hits)
+        return [
+            QueryResult(files[hit.file_id], hit.score)
+            for hit in hits
+            if hit.file_id in files and files[hit.file_id].path != exclude
+        ]
