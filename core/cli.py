@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from core.entities import DuplicateGroup, ScanProgress, ScanRequest, Tier
 from core.library import MODEL_FREE_TIERS, Library
 from core.pathcodec import display
+from core.trash import TrashPreview, request_extras
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     problems = commands.add_parser("problems", help="files and folders that could not be read, with reasons")
     _library_option(problems)
     problems.add_argument("--json", action="store_true")
+    _add_trash_commands(commands)
     return parser
 
 
@@ -46,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     library = Library(args.library)
     try:
-        handler = {"scan": cmd_scan, "groups": cmd_groups, "problems": cmd_problems}[args.command]
+        commands = {"scan": cmd_scan, "groups": cmd_groups, "problems": cmd_problems}
+        handler = {**commands, **TRASH_COMMANDS}[args.command]
         return handler(library, args)
     finally:
         library.close()
@@ -113,3 +117,86 @@ def cmd_problems(library: Library, args: argparse.Namespace) -> int:
         print(f"{problem.code:18} {display(problem.path)}: {problem.reason}")
     print(f"{len(problems)} problem(s)")
     return 0
+
+
+# --- trash, undo, journal ---------------------------------------------------------------------------------------
+
+
+def _add_trash_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    trash = commands.add_parser("trash", help="move the extras of duplicate groups to the system trash (undoable)")
+    _library_option(trash)
+    trash.add_argument("--group-tier", required=True, choices=[str(t) for t in MODEL_FREE_TIERS])
+    trash.add_argument("--extras", action="store_true", required=True, help="every file the keep rules did not keep")
+    trash.add_argument("--yes", action="store_true", help="really move them (otherwise only the preview is shown)")
+    trash.add_argument("--dry-run", action="store_true", help="only show the preview, even with --yes")
+
+    undo = commands.add_parser("undo", help="put a trashed batch back where it was")
+    _library_option(undo)
+    undo.add_argument("--batch", default=None, help="batch id (default: the last batch not yet undone)")
+
+    journal = commands.add_parser("journal", help="what was trashed and undone, by batch")
+    _library_option(journal)
+    journal.add_argument("--json", action="store_true")
+    journal.add_argument("--limit", type=int, default=50)
+
+
+def cmd_trash(library: Library, args: argparse.Namespace) -> int:
+    request = request_extras(library.groups(Tier(args.group_tier)))
+    preview = library.preview_trash(request)
+    _print_trash_preview(preview)
+    if args.dry_run or not args.yes or not preview.will_trash:
+        if preview.will_trash and not args.dry_run:
+            print("preview only: add --yes to move these files to the system trash")
+        return 0
+    outcome = library.trash(request)
+    for path, reason in outcome.failed:
+        print(f"failed   {display(path)}: {reason}")
+    moved, failed = len(outcome.trashed), len(outcome.failed)
+    print(f"batch {outcome.batch_id}: {moved} file(s) moved to the system trash, {failed} failed")
+    print(f"undo with: twinlens undo --batch {outcome.batch_id}")
+    return 1 if outcome.failed else 0
+
+
+def _print_trash_preview(preview: TrashPreview) -> None:
+    for info in preview.will_trash:
+        print(f"trash    {display(info.path)}  ({info.size} bytes)")
+    for refusal in preview.refused:
+        print(f"refused  {display(refusal.file.path)}: {refusal.reason}")
+    megabytes = preview.bytes_freed / 1_000_000
+    print(f"{len(preview.will_trash)} file(s), {megabytes:.1f} MB to the trash; {len(preview.refused)} refused")
+
+
+def cmd_undo(library: Library, args: argparse.Namespace) -> int:
+    try:
+        outcome = library.undo(args.batch)
+    except LookupError as error:
+        print(f"twinlens: {error.args[0]}", file=sys.stderr)
+        return 2
+    if not outcome.batch_id:
+        print("nothing to undo")
+        return 0
+    for path in outcome.restored:
+        print(f"restored {display(path)}")
+    for path, reason in outcome.failed:
+        print(f"failed   {display(path)}: {reason}")
+    print(f"batch {outcome.batch_id}: {len(outcome.restored)} restored, {len(outcome.failed)} failed")
+    return 1 if outcome.failed else 0
+
+
+def cmd_journal(library: Library, args: argparse.Namespace) -> int:
+    batches = library.journal(args.limit)
+    if args.json:
+        rows = [
+            {"batch": b.batch_id, "at": b.at, "action": b.action, "files": b.files, "undone": b.undone} for b in batches
+        ]
+        json.dump({"batches": rows}, sys.stdout, indent=1)
+        print()
+        return 0
+    for batch in batches:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(batch.at))
+        print(f"{batch.batch_id}  {when}  {batch.action} {batch.files} file(s){'  (undone)' if batch.undone else ''}")
+    print(f"{len(batches)} batch(es)")
+    return 0
+
+
+TRASH_COMMANDS = {"trash": cmd_trash, "undo": cmd_undo, "journal": cmd_journal}

@@ -14,6 +14,18 @@ from core.keep import DEFAULT_RULES, KeepRule, parse_rules
 from core.paths import resolve_library_dir
 from core.perceptual import DEFAULT_DISTANCE
 from core.scanner import ProgressCallback, Scanner, ScanStage
+from core.trash import (
+    JournalBatch,
+    TrashBackend,
+    TrashOutcome,
+    TrashPreview,
+    TrashRequest,
+    UndoOutcome,
+    journal_batches,
+    preview_trash,
+    trash_files,
+    undo_batch,
+)
 
 MODEL_FREE_TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
 
@@ -46,6 +58,20 @@ class Library:
 
     def problems(self) -> list[Problem]:
         return self.catalog.problems()
+
+    # --- trash: verified moves to the system trash, journaled and undoable (see core/trash.py) ----------------
+
+    def preview_trash(self, request: TrashRequest) -> TrashPreview:
+        return preview_trash(self.catalog, request)
+
+    def trash(self, request: TrashRequest, backend: TrashBackend | None = None) -> TrashOutcome:
+        return trash_files(self.catalog, request, backend)
+
+    def undo(self, batch_id: str | None = None, backend: TrashBackend | None = None) -> UndoOutcome:
+        return undo_batch(self.catalog, batch_id, backend)
+
+    def journal(self, limit: int = 50) -> list[JournalBatch]:
+        return journal_batches(self.catalog, limit)
 
     # --- preferences stored with the library ---------------------------------------------------------------
 
