@@ -1,0 +1,28 @@
+"""The desktop app's composition root: the QApplication, the library worker and the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from ui.client import LibraryClient
+from ui.main_window import MainWindow, app_icon
+from ui.settings import APPLICATION, ORGANIZATION
+
+
+def run_gui(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("Twinlens")
+    app.setWindowIcon(app_icon())
+    client = LibraryClient()  # the library folder: $TWINLENS_LIBRARY, else the platform's user data dir
+    window = MainWindow(client, QSettings())
+    client.start()
+    window.show()
+    return int(app.exec())

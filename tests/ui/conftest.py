@@ -1,0 +1,87 @@
+"""GUI fixtures: a main window over a library in tmp_path, its settings in an INI file, photos made with Pillow."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+from PySide6.QtCore import QSettings
+
+from ui.client import LibraryClient
+from ui.main_window import MainWindow
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+OPEN_TIMEOUT_MS = 15_000
+SCAN_TIMEOUT_MS = 60_000
+
+
+def make_photo(path: Path, seed: int, size: tuple[int, int] = (320, 240), quality: int = 90) -> Path:
+    """A smooth picture of blurred shapes, distinct per seed (so pHashes differ)."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    for _ in range(10):
+        x0, y0 = rng.randrange(width), rng.randrange(height)
+        x1, y1 = x0 + rng.randrange(width // 6, width // 2), y0 + rng.randrange(height // 6, height // 2)
+        fill = tuple(rng.randrange(256) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x0, y0, x1, y1), fill=fill)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.filter(ImageFilter.GaussianBlur(2)).save(path, "JPEG", quality=quality)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def private_trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The system trash lives in tmp (Qt needs the parents of Trash/ to exist)."""
+    data = tmp_path / "xdg" / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    return data / "Trash"
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    """8 distinct photos, 3 of them with byte-identical copies elsewhere, and one corrupt JPEG."""
+    root = tmp_path / "photos"
+    for seed in range(8):
+        make_photo(root / "camera" / f"IMG_{seed:04d}.jpg", seed)
+    (root / "backup").mkdir()
+    for seed in range(3):
+        shutil.copy2(root / "camera" / f"IMG_{seed:04d}.jpg", root / "backup" / f"IMG_{seed:04d} copy.jpg")
+    (root / "camera" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    return root
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, settings: QSettings) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    client = LibraryClient(tmp_path / "library")
+    main = MainWindow(client, settings, picker=lambda parent, title: "")
+    qtbot.addWidget(main)
+    with qtbot.waitSignal(client.opened, timeout=OPEN_TIMEOUT_MS):
+        client.start()
+    main.show()
+    yield main
+    main.close()
+    assert client.shutdown()
+
+
+def add_scan_folder(window: MainWindow, folder: Path) -> None:
+    window.library_panel.scan_list.add_folder(str(folder))
+
+
+def scan(qtbot, window: MainWindow) -> object:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.client.scan_finished, timeout=SCAN_TIMEOUT_MS) as finished:
+        window.actions_.scan.trigger()
+    return finished.args[0]

@@ -1,0 +1,142 @@
+"""Scan through the GUI worker, review the groups, mark, trash with a preview, undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+
+from core.entities import ScanSummary, Tier
+from tests.ui.conftest import add_scan_folder, scan
+from ui.main_window import MainWindow
+from ui.review_model import Column
+
+
+def wait_for_groups(qtbot, window: MainWindow, tier: Tier, count: int) -> None:  # type: ignore[no-untyped-def]
+    def shown() -> None:
+        result = window.review_panel.result(tier)
+        assert result is not None and len(result.groups) == count
+
+    qtbot.waitUntil(shown, timeout=20_000)
+
+
+def test_scan_shows_exact_groups_with_details_and_thumbnails(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    add_scan_folder(window, photos)
+    summary = scan(qtbot, window)
+    assert isinstance(summary, ScanSummary) and not summary.cancelled
+    assert summary.seen == 12 and summary.problems == 1
+    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    model = window.review_panel.model
+    assert model.rowCount() == 3
+    assert all(len(g.members) == 2 for g in model.groups)
+    assert "Identical (3)" in window.review_panel.tiers.tabText(0)
+    first = model.member_index(0, 0)
+    member = model.member_at(first)
+    assert member is not None
+    assert model.data(model.member_index(0, 0, Column.RESOLUTION)) == "320 × 240"
+    assert model.data(model.member_index(0, 0, Column.FORMAT)) == "JPEG"
+    assert model.data(model.member_index(0, 0, Column.FOLDER)) == str(Path(member.file.path).parent)
+    window.tabs.setCurrentWidget(window.review_panel)
+    model.data(first, Qt.ItemDataRole.DecorationRole)  # a visible row asks for its thumbnail
+    qtbot.waitUntil(lambda: window.thumbnails.pixmap(member.file.id) is not None, timeout=10_000)
+    pixmap = window.thumbnails.pixmap(member.file.id)
+    assert pixmap is not None and max(pixmap.width(), pixmap.height()) == 72
+
+
+def test_mark_trash_with_preview_then_undo(qtbot, window: MainWindow, photos: Path, private_trash: Path) -> None:  # type: ignore[no-untyped-def]
+    add_scan_folder(window, photos)
+    scan(qtbot, window)
+    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    panel = window.review_panel
+    panel.auto_select()
+    marked = panel.model.shown_marked()
+    assert len(marked) == 3 and not any(m.keep for m in marked)
+    paths = [Path(m.file.path) for m in marked]
+
+    window.actions_.trash.trigger()
+    qtbot.waitUntil(lambda: window.trash_flow.preview_dialog is not None, timeout=20_000)
+    dialog = window.trash_flow.preview_dialog
+    assert dialog is not None
+    assert {Path(f.path) for f in dialog.preview.will_trash} == set(paths)
+    assert dialog.preview.bytes_freed == sum(p.stat().st_size for p in paths)
+    with qtbot.waitSignal(window.client.trash_done, timeout=20_000) as done:
+        dialog.done(QDialog.DialogCode.Accepted)
+    assert len(done.args[0].trashed) == 3 and not done.args[0].failed
+    assert not any(p.exists() for p in paths)
+    assert len(list((private_trash / "files").iterdir())) == 3
+    wait_for_groups(qtbot, window, Tier.EXACT, 0)
+
+    with qtbot.waitSignal(window.client.undo_done, timeout=20_000) as undone:
+        window.actions_.undo.trigger()
+    assert len(undone.args[0].restored) == 3
+    assert all(p.exists() for p in paths)
+    box = window.trash_flow.last_box
+    assert box is not None and "Restored 3 files" in box.text()
+
+
+def test_keyboard_marks_navigates_and_trashes(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    add_scan_folder(window, photos)
+    scan(qtbot, window)
+    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    window.tabs.setCurrentWidget(window.review_panel)
+    view = window.review_panel.view
+    model = window.review_panel.model
+    view.setFocus()
+    view.setCurrentIndex(model.member_index(0, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    assert view.current_group_row() == 1
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    member = model.member_at(view.currentIndex())
+    assert member is not None and member is model.groups[1].members[1]
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert model.is_marked(member.file.id)
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert not model.is_marked(member.file.id)
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    assert view.current_group_row() == 0
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    marked = model.shown_marked()
+    assert len(marked) == 1
+    with qtbot.waitSignal(window.client.trash_preview_ready, timeout=20_000):
+        qtbot.keyClick(view, Qt.Key.Key_Delete)
+    dialog = window.trash_flow.preview_dialog
+    assert dialog is not None and [f.id for f in dialog.preview.will_trash] == [marked[0].file.id]
+    dialog.reject()
+    assert Path(marked[0].file.path).exists()
+
+
+def test_not_duplicates_removes_the_group(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    add_scan_folder(window, photos)
+    scan(qtbot, window)
+    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    view = window.review_panel.view
+    view.setCurrentIndex(window.review_panel.model.member_index(1, 0))
+    separated = window.review_panel.current_group()
+    assert separated is not None
+    window.actions_.not_duplicates.trigger()
+    wait_for_groups(qtbot, window, Tier.EXACT, 2)
+    assert separated.id not in {g.id for g in window.review_panel.model.groups}
+
+
+def test_problems_panel_lists_the_corrupt_file(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    add_scan_folder(window, photos)
+    with qtbot.waitSignal(window.client.problems_ready, timeout=60_000):
+        scan(qtbot, window)
+    model = window.problems_panel.model
+    assert model.rowCount() == 1
+    problem = model.problem(0)
+    assert problem.path == str(photos / "camera" / "broken.jpg")
+    assert problem.reason
+    assert model.data(model.index(0, 2)) == problem.reason
+    assert "1 files or folders" in window.problems_panel.summary.text()
+
+
+def test_tiers_without_a_model_are_disabled_and_explained(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: window.review_panel.result(Tier.SIMILAR) is not None, timeout=10_000)
+    tiers = window.review_panel.tiers
+    assert tiers.isTabEnabled(1)
+    assert not tiers.isTabEnabled(2) and not tiers.isTabEnabled(3)
+    assert "needs a model" in tiers.tabText(2)
+    assert window.review_panel.model_help.isVisibleTo(window.review_panel)
+    assert "--model sscd" in window.review_panel.model_help.text()

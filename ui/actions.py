@@ -1,0 +1,38 @@
+"""Every command of the window in one place: text, shortcut, tooltip. Panels show them; the window routes them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+
+class AppActions(QObject):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.scan = self._make("&Scan now", "Ctrl+R", "Scan the library folders (only new and changed files are read)")
+        self.cancel_scan = self._make("&Cancel scan", "Ctrl+.", "Stop the scan; finished work is kept")
+        self.auto_select = self._make(
+            "&Auto-select", "Ctrl+Shift+A", "Mark every file except the one the keep rules choose, in every group"
+        )
+        self.keep_rules = self._make("&Keep rules…", "", "Choose which file of a group is kept")
+        self.clear_marks = self._make("C&lear marks", "Ctrl+Shift+U", "Unmark every file")
+        self.not_duplicates = self._make(
+            "&Not duplicates", "Ctrl+N", "These files are not duplicates: never group them together again"
+        )
+        self.trash = self._make("Move marked to &trash…", QKeySequence.StandardKey.Delete, "Preview, then trash")
+        self.undo = self._make("&Undo last trash", QKeySequence.StandardKey.Undo, "Restore the last trashed batch")
+        self.quit = self._make("&Quit", QKeySequence.StandardKey.Quit, "Close Twinlens")
+        self.cancel_scan.setEnabled(False)
+
+    def _make(self, text: str, shortcut: str | QKeySequence.StandardKey, tip: str) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        return action
+
+    def set_scanning(self, scanning: bool) -> None:
+        self.scan.setEnabled(not scanning)
+        self.cancel_scan.setEnabled(scanning)

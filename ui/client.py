@@ -1,0 +1,166 @@
+"""The GUI's face of the worker: sends requests across threads and re-emits the answers in the GUI thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QDeadlineTimer, QObject, QThread, Signal
+
+from core.cancel import CancelToken
+from core.entities import DuplicateGroup, ScanRequest, ScanSummary, Tier
+from core.keep import KeepRule
+from core.trash import TrashRequest
+from ui.messages import GroupsQuery
+from ui.worker import LibraryWorker
+
+log = logging.getLogger(__name__)
+SCAN_RUNNING = "A scan is already running. Wait for it to finish or cancel it first."
+
+
+class LibraryClient(QObject):
+    # answers, always delivered in the GUI thread
+    opened = Signal(object)
+    scan_started = Signal()
+    scan_progress = Signal(object)
+    scan_finished = Signal(object)  # ScanSummary, or None when the scan failed
+    groups_ready = Signal(object)
+    problems_ready = Signal(object)
+    keep_rules_ready = Signal(object)
+    trash_preview_ready = Signal(object)
+    trash_done = Signal(object)
+    undo_done = Signal(object)
+    library_changed = Signal()
+    failed = Signal(object)
+    notice = Signal(str)  # something refused or worth telling, in plain words
+
+    # requests, queued to the worker thread
+    _open = Signal()
+    _close = Signal()
+    _scan = Signal(object, object)
+    _groups = Signal(object)
+    _problems = Signal()
+    _keep_rules = Signal(object)
+    _protected = Signal(object)
+    _not_duplicates = Signal(object)
+    _preview_trash = Signal(object)
+    _trash = Signal(object)
+    _undo = Signal()
+
+    def __init__(self, library_dir: Path | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._token: CancelToken | None = None
+        self._generation = 0
+        self._thread = QThread()
+        self._thread.setObjectName("twinlens-library")
+        self._worker = LibraryWorker(library_dir)
+        self._worker.moveToThread(self._thread)
+        self._wire_requests()
+        self._wire_answers()
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._running = False
+
+    def _wire_requests(self) -> None:
+        w = self._worker
+        pairs = [
+            (self._open, w.open),
+            (self._close, w.close),
+            (self._scan, w.scan),
+            (self._groups, w.load_groups),
+            (self._problems, w.load_problems),
+            (self._keep_rules, w.set_keep_rules),
+            (self._protected, w.set_protected_folders),
+            (self._not_duplicates, w.mark_not_duplicates),
+            (self._preview_trash, w.preview_trash),
+            (self._trash, w.trash),
+            (self._undo, w.undo),
+        ]
+        for request, slot in pairs:
+            request.connect(slot)
+
+    def _wire_answers(self) -> None:
+        w = self._worker
+        w.opened.connect(self.opened)
+        w.scan_progress.connect(self.scan_progress)
+        w.scan_finished.connect(self._on_scan_finished)
+        w.groups_ready.connect(self.groups_ready)
+        w.problems_ready.connect(self.problems_ready)
+        w.keep_rules_ready.connect(self.keep_rules_ready)
+        w.trash_preview_ready.connect(self.trash_preview_ready)
+        w.trash_done.connect(self.trash_done)
+        w.undo_done.connect(self.undo_done)
+        w.library_changed.connect(self.library_changed)
+        w.failed.connect(self.failed)
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker thread; the Library is created there, never in the GUI thread."""
+        self._thread.start()
+        self._running = True
+        self._open.emit()
+
+    def shutdown(self, timeout_ms: int = 120_000) -> bool:
+        """Cancel a running scan, close the catalog in its own thread and wait for the thread to end."""
+        if not self._running:
+            return True
+        self._running = False
+        self.cancel_scan()
+        self._close.emit()
+        finished = self._thread.wait(QDeadlineTimer(timeout_ms))
+        if not finished:
+            log.error("the library worker did not stop within %d ms", timeout_ms)
+        return bool(finished)
+
+    # --- scanning ---------------------------------------------------------------------------------------
+
+    @property
+    def scanning(self) -> bool:
+        return self._token is not None
+
+    def start_scan(self, request: ScanRequest) -> bool:
+        if self._token is not None:
+            self.notice.emit(SCAN_RUNNING)
+            return False
+        self._token = CancelToken()
+        self.scan_started.emit()
+        self._scan.emit(request, self._token)
+        return True
+
+    def cancel_scan(self) -> None:
+        if self._token is not None:
+            self._token.cancel()
+
+    def _on_scan_finished(self, summary: ScanSummary | None) -> None:
+        self._token = None
+        self.scan_finished.emit(summary)
+
+    # --- everything else --------------------------------------------------------------------------------
+
+    def load_groups(self, thresholds: Sequence[tuple[Tier, float | None]]) -> int:
+        """Ask for groups; answers carry the returned generation so stale ones can be ignored."""
+        self._generation += 1
+        self._groups.emit(GroupsQuery(tuple(thresholds), self._generation))
+        return self._generation
+
+    def load_problems(self) -> None:
+        self._problems.emit()
+
+    def set_keep_rules(self, rules: Sequence[KeepRule]) -> None:
+        self._keep_rules.emit(tuple(rules))
+
+    def set_protected_folders(self, folders: Sequence[str]) -> None:
+        self._protected.emit(tuple(folders))
+
+    def mark_not_duplicates(self, group: DuplicateGroup) -> None:
+        self._not_duplicates.emit(group)
+
+    def preview_trash(self, request: TrashRequest) -> None:
+        self._preview_trash.emit(request)
+
+    def trash(self, request: TrashRequest) -> None:
+        self._trash.emit(request)
+
+    def undo(self) -> None:
+        self._undo.emit()

@@ -1,0 +1,186 @@
+"""The main window: holds the panels, routes the actions, and shuts the worker down cleanly on close."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from core.entities import ScanSummary
+from core.keep import DEFAULT_RULES, KeepRule
+from ui.actions import AppActions
+from ui.client import LibraryClient
+from ui.keep_rules_dialog import KeepRulesDialog
+from ui.library_panel import FolderPicker, LibraryPanel, pick_folder
+from ui.messages import LibraryOpened, WorkerFailure
+from ui.problems_panel import ProblemsPanel
+from ui.review_panel import ReviewPanel
+from ui.scan_panel import ScanPanel
+from ui.settings import FolderSettings, load_folders, save_folders
+from ui.thumbnails import ThumbnailCache
+from ui.trash_flow import TrashFlow
+
+STATUS_TIMEOUT_MS = 8000
+
+
+def app_icon() -> QIcon:
+    try:
+        icon = resources.files("resources").joinpath("twinlens.svg")
+        with resources.as_file(icon) as path:
+            return QIcon(str(path)) if Path(path).is_file() else QIcon()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return QIcon()
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        client: LibraryClient,
+        settings: QSettings,
+        picker: FolderPicker = pick_folder,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.settings = settings
+        self.setWindowTitle("Twinlens — duplicate photos")
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 820)
+        self.actions_ = AppActions(self)
+        self.thumbnails = ThumbnailCache(parent=self)
+        self._rules: tuple[KeepRule, ...] = DEFAULT_RULES
+        self.library_panel = LibraryPanel(load_folders(settings), picker)
+        self.scan_panel = ScanPanel(self.actions_.scan, self.actions_.cancel_scan)
+        a = self.actions_
+        review_actions = [a.auto_select, a.keep_rules, a.clear_marks, a.not_duplicates, a.trash, a.undo]
+        self.review_panel = ReviewPanel(client, self.thumbnails, review_actions)
+        self.problems_panel = ProblemsPanel()
+        self.trash_flow = TrashFlow(client, self.review_panel.trash_request, self)
+        self.keep_rules_dialog: KeepRulesDialog | None = None
+        self.last_box: QMessageBox | None = None
+        self.tabs = QTabWidget()
+        for panel, title in self._panels():
+            self.tabs.addTab(panel, title)
+        self.setCentralWidget(self.tabs)
+        self._build_menus()
+        self._connect_actions()
+        self._connect_client()
+
+    def _panels(self) -> list[tuple[QWidget, str]]:
+        return [
+            (self.library_panel, "Library"),
+            (self.scan_panel, "Scan"),
+            (self.review_panel, "Review"),
+            (self.problems_panel, "Problems"),
+        ]
+
+    def _build_menus(self) -> None:
+        a = self.actions_
+        file_menu = self.menuBar().addMenu("&File")
+        for action in (a.scan, a.cancel_scan, a.quit):
+            file_menu.addAction(action)
+        review_menu = self.menuBar().addMenu("&Review")
+        for action in (a.auto_select, a.keep_rules, a.clear_marks, a.not_duplicates, a.trash, a.undo):
+            review_menu.addAction(action)
+
+    def _connect_actions(self) -> None:
+        a = self.actions_
+        a.scan.triggered.connect(self.start_scan)
+        a.cancel_scan.triggered.connect(self.client.cancel_scan)
+        a.auto_select.triggered.connect(self.review_panel.auto_select)
+        a.keep_rules.triggered.connect(self.edit_keep_rules)
+        a.clear_marks.triggered.connect(self.review_panel.clear_marks)
+        a.not_duplicates.triggered.connect(self.review_panel.not_duplicates)
+        a.trash.triggered.connect(self.trash_flow.start)
+        a.undo.triggered.connect(self.trash_flow.undo)
+        a.quit.triggered.connect(self.close)
+        self.library_panel.folders_changed.connect(self._on_folders_changed)
+        self.review_panel.message.connect(self.show_message)
+        self.trash_flow.message.connect(self.show_message)
+
+    def _connect_client(self) -> None:
+        c = self.client
+        c.opened.connect(self._on_opened)
+        c.scan_started.connect(self.scan_panel.on_started)
+        c.scan_started.connect(lambda: self.actions_.set_scanning(True))
+        c.scan_progress.connect(self.scan_panel.on_progress)
+        c.scan_finished.connect(self._on_scan_finished)
+        c.groups_ready.connect(self.review_panel.on_groups)
+        c.problems_ready.connect(self.problems_panel.on_problems)
+        c.keep_rules_ready.connect(self._on_keep_rules)
+        c.library_changed.connect(self.review_panel.refresh_all)
+        c.failed.connect(self._on_failed)
+        c.notice.connect(self._on_notice)
+
+    # --- reactions ------------------------------------------------------------------------------------------
+
+    def _on_opened(self, opened: LibraryOpened) -> None:
+        self._rules = opened.keep_rules
+        self.thumbnails.attach(opened.directory)
+        self.client.set_protected_folders(self.library_panel.folders.protected)
+        self.review_panel.refresh_all()
+        self.show_message(f"Library: {opened.directory}")
+
+    def _on_keep_rules(self, rules: tuple[KeepRule, ...]) -> None:
+        self._rules = rules
+
+    def _on_folders_changed(self, folders: FolderSettings) -> None:
+        save_folders(self.settings, folders)
+        self.client.set_protected_folders(folders.protected)
+
+    def _on_scan_finished(self, summary: ScanSummary | None) -> None:
+        self.actions_.set_scanning(False)
+        self.scan_panel.on_finished(summary)
+        self.thumbnails.invalidate()
+        if summary is not None:
+            self.show_message("Scan cancelled." if summary.cancelled else f"Scan finished: {summary.seen:,} files.")
+
+    def _on_failed(self, failure: WorkerFailure) -> None:
+        self.show_message(f"Could not {failure.action}: {failure.message}")
+        self._inform(QMessageBox.Icon.Warning, f"Could not {failure.action}.\n\n{failure.message}")
+
+    def _on_notice(self, text: str) -> None:
+        self.show_message(text)
+        self._inform(QMessageBox.Icon.Information, text)
+
+    def _inform(self, icon: QMessageBox.Icon, text: str) -> None:
+        """A window-modal box that does not block the event loop (the worker keeps reporting meanwhile)."""
+        box = QMessageBox(icon, "Twinlens", text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_box = box
+        box.open()
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_TIMEOUT_MS)
+
+    # --- commands -------------------------------------------------------------------------------------------
+
+    def start_scan(self) -> None:
+        request = self.library_panel.folders.scan_request()
+        if not request.roots:
+            self.tabs.setCurrentWidget(self.library_panel)
+            self.show_message("Add a folder to scan first (Library → Folders to scan).")
+            return
+        if self.client.start_scan(request):
+            self.tabs.setCurrentWidget(self.scan_panel)
+
+    def edit_keep_rules(self) -> None:
+        dialog = KeepRulesDialog(self._rules, self)
+        dialog.accepted.connect(lambda: self._apply_keep_rules(dialog))
+        self.keep_rules_dialog = dialog
+        dialog.open()
+
+    def _apply_keep_rules(self, dialog: KeepRulesDialog) -> None:
+        self.review_panel.reselect_after_regroup()
+        self.client.set_keep_rules(dialog.rules())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Cancel a running scan and wait for the worker to commit and close the catalog."""
+        if self.client.scanning:
+            self.show_message("Cancelling the scan…")
+        self.thumbnails.shutdown()
+        self.client.shutdown()
+        event.accept()

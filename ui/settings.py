@@ -1,0 +1,49 @@
+"""What the person chose that belongs to this computer (folders to scan, protected and excluded folders),
+kept with QSettings in the platform's conventional place (~/.config/Twinlens/Twinlens.conf on Linux)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from core.entities import ScanRequest
+
+ORGANIZATION = "Twinlens"
+APPLICATION = "Twinlens"
+_KEYS = {"folders": "library/folders", "protected": "library/protected", "excluded": "library/excluded"}
+
+
+@dataclass(frozen=True)
+class FolderSettings:
+    folders: tuple[str, ...] = ()
+    protected: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+
+    def with_list(self, name: str, values: tuple[str, ...]) -> FolderSettings:
+        return replace(self, **{name: values})
+
+    def scan_request(self) -> ScanRequest:
+        """Protected folders are scanned too: their files are the references that are always kept."""
+        roots = dict.fromkeys([*self.folders, *self.protected])
+        return ScanRequest(roots=tuple(Path(r) for r in roots), excluded=tuple(Path(e) for e in self.excluded))
+
+
+def load_folders(settings: QSettings) -> FolderSettings:
+    return FolderSettings(**{name: _read_list(settings, key) for name, key in _KEYS.items()})
+
+
+def save_folders(settings: QSettings, folders: FolderSettings) -> None:
+    for name, key in _KEYS.items():
+        settings.setValue(key, list(getattr(folders, name)))
+    settings.sync()
+
+
+def _read_list(settings: QSettings, key: str) -> tuple[str, ...]:
+    value = settings.value(key, [])
+    if isinstance(value, str):  # QSettings returns a lone string for a one-item list in INI files
+        return (value,) if value else ()
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return ()

@@ -1,0 +1,150 @@
+"""The one background worker: owns the Library (and so the SQLite connection) inside its own thread.
+
+The GUI never calls these slots directly; `LibraryClient` reaches them through queued signal connections,
+and every answer goes back as a signal carrying plain frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core.cancel import CancelToken
+from core.decisions import mark_not_duplicates
+from core.entities import DuplicateGroup, ScanRequest
+from core.keep import KeepRule
+from core.library import Library
+from core.trash import TrashRequest
+from ui.messages import GroupsQuery, GroupsResult, LibraryOpened, WorkerFailure
+
+log = logging.getLogger(__name__)
+
+
+class LibraryWorker(QObject):
+    opened = Signal(object)  # LibraryOpened
+    scan_progress = Signal(object)  # ScanProgress
+    scan_finished = Signal(object)  # ScanSummary
+    groups_ready = Signal(object)  # GroupsResult
+    problems_ready = Signal(object)  # tuple[Problem, ...]
+    keep_rules_ready = Signal(object)  # tuple[KeepRule, ...]
+    trash_preview_ready = Signal(object)  # TrashPreview
+    trash_done = Signal(object)  # TrashOutcome
+    undo_done = Signal(object)  # UndoOutcome
+    library_changed = Signal()  # groups must be fetched again
+    failed = Signal(object)  # WorkerFailure
+
+    def __init__(self, library_dir: Path | None) -> None:
+        super().__init__()
+        self._library_dir = library_dir
+        self._library: Library | None = None
+
+    @property
+    def library(self) -> Library:
+        if self._library is None:
+            raise RuntimeError("the library is not open")
+        return self._library
+
+    def _guard(self, action: str, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except Exception as exc:  # reported to the person, never lost in the thread
+            log.exception("worker: %s failed", action)
+            self.failed.emit(WorkerFailure(action, str(exc) or type(exc).__name__))
+
+    @Slot()
+    def open(self) -> None:
+        def job() -> None:
+            self._library = Library(self._library_dir)
+            lib = self._library
+            self.opened.emit(LibraryOpened(lib.dir, tuple(lib.keep_rules()), tuple(lib.protected_folders())))
+            self.problems_ready.emit(tuple(lib.problems()))
+
+        self._guard("open the library", job)
+
+    @Slot()
+    def close(self) -> None:
+        if self._library is not None:
+            self._library.close()
+            self._library = None
+        thread = QThread.currentThread()
+        thread.quit()
+
+    @Slot(object, object)
+    def scan(self, request: ScanRequest, token: CancelToken) -> None:
+        def job() -> None:
+            try:
+                summary = self.library.scan(request, self.scan_progress.emit, token)
+            except BaseException:
+                self.scan_finished.emit(None)
+                raise
+            self.scan_finished.emit(summary)
+            self.problems_ready.emit(tuple(self.library.problems()))
+            self.library_changed.emit()
+
+        self._guard("scan", job)
+
+    @Slot(object)
+    def load_groups(self, query: GroupsQuery) -> None:
+        self._guard("group duplicates", lambda: self._emit_groups(query))
+
+    def _emit_groups(self, query: GroupsQuery) -> None:
+        for tier, threshold in query.thresholds:
+            try:
+                groups = tuple(self.library.groups(tier, threshold))
+            except ValueError as exc:
+                self.groups_ready.emit(GroupsResult(tier, threshold, (), str(exc), query.generation))
+                continue
+            self.groups_ready.emit(GroupsResult(tier, threshold, groups, None, query.generation))
+
+    @Slot()
+    def load_problems(self) -> None:
+        self._guard("list problems", lambda: self.problems_ready.emit(tuple(self.library.problems())))
+
+    @Slot(object)
+    def set_keep_rules(self, rules: Sequence[KeepRule]) -> None:
+        def job() -> None:
+            self.library.set_keep_rules(rules)
+            self.keep_rules_ready.emit(tuple(self.library.keep_rules()))
+            self.library_changed.emit()
+
+        self._guard("save keep rules", job)
+
+    @Slot(object)
+    def set_protected_folders(self, folders: Sequence[str]) -> None:
+        def job() -> None:
+            if list(folders) != self.library.protected_folders():
+                self.library.set_protected_folders(folders)
+                self.library_changed.emit()
+
+        self._guard("save protected folders", job)
+
+    @Slot(object)
+    def mark_not_duplicates(self, group: DuplicateGroup) -> None:
+        def job() -> None:
+            mark_not_duplicates(self.library.catalog, [m.file.content_hash for m in group.members])
+            self.library_changed.emit()
+
+        self._guard("mark as not duplicates", job)
+
+    @Slot(object)
+    def preview_trash(self, request: TrashRequest) -> None:
+        self._guard("preview the trash", lambda: self.trash_preview_ready.emit(self.library.preview_trash(request)))
+
+    @Slot(object)
+    def trash(self, request: TrashRequest) -> None:
+        def job() -> None:
+            self.trash_done.emit(self.library.trash(request))
+            self.library_changed.emit()
+
+        self._guard("move files to the trash", job)
+
+    @Slot()
+    def undo(self) -> None:
+        def job() -> None:
+            self.undo_done.emit(self.library.undo())
+            self.library_changed.emit()
+
+        self._guard("undo", job)
