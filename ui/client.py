@@ -113,6 +113,11 @@ class LibraryClient(QObject):
             log.error("the library worker did not stop within %d ms", timeout_ms)
         return bool(finished)
 
+    @property
+    def stopped(self) -> bool:
+        """The worker thread has ended (after shutdown)."""
+        return bool(self._thread.isFinished())
+
     # --- scanning ---------------------------------------------------------------------------------------
 
     @property

@@ -52,6 +52,8 @@ class ThresholdControl(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._values = {spec.tier: spec.slider[2] for spec in TIER_SPECS if spec.slider}
+        # Untouched embedding tiers use the active model's own threshold (sent as None).
+        self._touched: set[Tier] = {Tier.PERCEPTUAL}
         self._spec: TierSpec = SPECS[Tier.EXACT]
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setMinimumWidth(180)
@@ -71,7 +73,7 @@ class ThresholdControl(QWidget):
 
     def threshold(self, tier: Tier) -> float | None:
         value = self._values.get(tier)
-        return None if value is None else SPECS[tier].threshold(value)
+        return None if value is None or tier not in self._touched else SPECS[tier].threshold(value)
 
     def show_tier(self, tier: Tier) -> None:
         self._spec = SPECS[tier]
@@ -89,6 +91,7 @@ class ThresholdControl(QWidget):
 
     def _on_value(self, value: int) -> None:
         self._values[self._spec.tier] = value
+        self._touched.add(self._spec.tier)
         self.label.setText(self._spec.threshold_text.format(value=value))
         self._debounce.start()
 
