@@ -6,7 +6,6 @@ Runs in scanner worker processes, so it must stay importable without the catalog
 from __future__ import annotations
 
 import errno
-import hashlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from core.entities import DecodedFile, Problem
+from core.hashing import content_hash
 from core.phash import phash
 from core.sniff import HEADER_BYTES, RAW_EXTENSIONS, sniff_format
 
@@ -82,10 +82,6 @@ class DecodeOutcome:
 
 
 Outcome = DecodeOutcome | HashedOnly | ReadFailure
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
 def read_and_decode(

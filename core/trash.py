@@ -8,7 +8,6 @@ before and after it happens (so a crash mid-batch leaves a truthful journal) and
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import sqlite3
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 
 from core.catalog import Catalog, file_info_from_row
 from core.entities import DuplicateGroup, FileInfo
+from core.hashing import hash_file
 from core.pathcodec import from_db, to_db
 from core.trash_backend import TRASH_NAME, RestoreError, SystemTrash, TrashBackend
 
@@ -43,7 +43,6 @@ __all__ = [
 TRASH = "trash"
 UNDO = "undo"
 EVERY_COPY = "would remove every copy in this group"
-_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -102,15 +101,6 @@ def request_extras(groups: Sequence[DuplicateGroup]) -> TrashRequest:
 
 
 # --- verification ---------------------------------------------------------------------------------------------
-
-
-def hash_file(path: str) -> str:
-    """The catalog's content hash (blake2b, 20 bytes) of a file's bytes, read in chunks."""
-    digest = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
