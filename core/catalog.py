@@ -59,6 +59,12 @@ class Catalog:
             raise
         self.db.execute("COMMIT")
 
+    @property
+    def generation(self) -> int:
+        """Changes every time this connection changes a row: caches derived from the catalog (the vector index)
+        compare it to know whether they may be stale."""
+        return int(self.db.conn.total_changes)
+
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         cursor = self.db.conn.cursor()
         cursor.row_factory = sqlite3.Row

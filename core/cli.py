@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.embed import DEFAULT_MODEL, MissingWeightsError, UnknownModelError, WeightsFormatError, list_models
 from core.entities import DuplicateGroup, ScanProgress, ScanRequest, Tier
 from core.library import MODEL_FREE_TIERS, Library
 from core.pathcodec import display
@@ -23,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("paths", nargs="+", type=Path)
     _library_option(scan)
     scan.add_argument("--no-embed", action="store_true", help="model-free tiers only (exact, perceptual)")
+    scan.add_argument("--model", default=None, help=f"embedding model ({', '.join(list_models())})")
+    scan.add_argument("--weights", type=Path, default=None, help="local weights file for the model (imported)")
     scan.add_argument("--include-hidden", action="store_true", help="also scan hidden folders and files")
     scan.add_argument("--exclude", action="append", default=[], type=Path, help="folder to skip (repeatable)")
     scan.add_argument("--workers", type=int, default=None, help="decoding processes (default: one per core)")
@@ -33,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     groups.add_argument("--tier", default="all", choices=[*[str(t) for t in Tier], "all"])
     groups.add_argument("--threshold", type=float, default=None, help="tier threshold (perceptual: max distance)")
     groups.add_argument("--json", action="store_true")
+
+    query = commands.add_parser("query", help="the photos closest to an image (which need not be in the library)")
+    query.add_argument("image", type=Path)
+    _library_option(query)
+    query.add_argument("--model", default=None, help="model (default: the one the library was scanned with)")
+    query.add_argument("-k", type=int, default=10, help="number of results")
+    query.add_argument("--json", action="store_true")
 
     problems = commands.add_parser("problems", help="files and folders that could not be read, with reasons")
     _library_option(problems)
@@ -49,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     library = Library(args.library)
     try:
-        commands = {"scan": cmd_scan, "groups": cmd_groups, "problems": cmd_problems}
+        commands = {"scan": cmd_scan, "groups": cmd_groups, "query": cmd_query, "problems": cmd_problems}
         handler = {**commands, **TRASH_COMMANDS}[args.command]
         return handler(library, args)
     finally:
@@ -61,21 +72,53 @@ def cmd_scan(library: Library, args: argparse.Namespace) -> int:
     if missing:
         print(f"twinlens: no such folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
+    model = None if args.no_embed else (args.model or library.models.active_model() or DEFAULT_MODEL)
     request = ScanRequest(
         roots=tuple(p.resolve() for p in args.paths),
         include_hidden=args.include_hidden,
         excluded=tuple(args.exclude),
+        model=model,
+        weights=args.weights.resolve() if args.weights else None,
         workers=args.workers,
     )
     show = not args.quiet and sys.stderr.isatty()
-    summary = library.scan(request, progress=_print_progress if show else lambda p: None)
+    progress = _print_progress if show else lambda p: None
+    exit_code = 0
+    try:
+        summary = library.scan(request, progress=progress)
+    except (MissingWeightsError, WeightsFormatError, UnknownModelError) as error:
+        # The model-free tiers still work: scan without the model, then say what is missing.
+        print(f"twinlens: {error}", file=sys.stderr)
+        print("twinlens: scanning for exact and perceptual duplicates only.", file=sys.stderr)
+        summary = library.scan(dataclasses.replace(request, model=None), progress=progress)
+        exit_code = 2
     if show:
         print(file=sys.stderr)
     fields = ("seen", "new", "changed", "unchanged", "removed", "moved", "problems", "embedded", "seconds")
     print("  ".join(f"{name} {getattr(summary, name)}" for name in fields))
     if summary.problems:
         print(f"{summary.problems} file(s) or folder(s) could not be read: see `twinlens problems`")
-    return 130 if summary.cancelled else 0
+    return 130 if summary.cancelled else exit_code
+
+
+def cmd_query(library: Library, args: argparse.Namespace) -> int:
+    model = args.model or library.models.active_model()
+    if model is None:
+        print("twinlens: this library has no embeddings yet: scan it with --model first", file=sys.stderr)
+        return 2
+    try:
+        results = library.models.query_image(args.image, model, args.k)
+    except (MissingWeightsError, WeightsFormatError, UnknownModelError, ValueError, OSError) as error:
+        print(f"twinlens: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        rows = [{"path": r.file.path, "score": round(r.score, 6)} for r in results]
+        json.dump({"results": rows}, sys.stdout, indent=1)
+        print()
+        return 0
+    for result in results:
+        print(f"{result.score:.4f}  {display(result.file.path)}")
+    return 0
 
 
 def _print_progress(progress: ScanProgress) -> None:
@@ -85,7 +128,7 @@ def _print_progress(progress: ScanProgress) -> None:
 
 
 def cmd_groups(library: Library, args: argparse.Namespace) -> int:
-    tiers = list(MODEL_FREE_TIERS) if args.tier == "all" else [Tier(args.tier)]
+    tiers = library.available_tiers() if args.tier == "all" else [Tier(args.tier)]
     groups: list[DuplicateGroup] = []
     for tier in tiers:
         try:

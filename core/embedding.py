@@ -57,6 +57,7 @@ class EmbeddingStore:
         self.model_id = model_id
         self.dim = dim
         self._index: VectorIndex | None = None
+        self._synced_generation = -1
 
     def missing_file_ids(self) -> set[int]:
         rows = self.catalog.db.execute(
@@ -90,7 +91,9 @@ class EmbeddingStore:
         """The hnswlib index, checked against the catalog and repaired or rebuilt when they differ."""
         if self._index is None:
             self._index = VectorIndex.open(index_path(self.catalog.library_dir, self.model_id), self.dim, self.model_id)
-        self.sync_index(self._index)
+        if self._synced_generation != self.catalog.generation:
+            self.sync_index(self._index)
+            self._synced_generation = self.catalog.generation
         return self._index
 
     def sync_index(self, index: VectorIndex) -> None:
@@ -147,10 +150,14 @@ class EmbeddingStage:
     phase = Phase.EMBED
 
     def __init__(
-        self, encoder: Encoder, catalog: Catalog, cancel: CancelToken | None = None, batch_size: int = DEFAULT_BATCH
+        self,
+        encoder: Encoder,
+        store: EmbeddingStore,
+        cancel: CancelToken | None = None,
+        batch_size: int = DEFAULT_BATCH,
     ) -> None:
         self.encoder = encoder
-        self.store = EmbeddingStore(catalog, encoder.model_id, encoder.dim)
+        self.store = store
         self.batch_size = batch_size
         self.pending: list[tuple[int, Image.Image]] = []
         self.cancel = cancel

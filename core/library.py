@@ -9,8 +9,9 @@ from pathlib import Path
 from core.cancel import NEVER_CANCELLED, CancelToken
 from core.catalog import Catalog
 from core.entities import DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
-from core.grouping import exact_groups, perceptual_groups
+from core.grouping import embedding_groups, exact_groups, perceptual_groups
 from core.keep import DEFAULT_RULES, KeepRule, parse_rules
+from core.model_service import ModelService
 from core.paths import resolve_library_dir
 from core.perceptual import DEFAULT_DISTANCE
 from core.scanner import ProgressCallback, Scanner, ScanStage
@@ -34,6 +35,7 @@ class Library:
     def __init__(self, library_dir: Path | str | None = None) -> None:
         self.dir = resolve_library_dir(library_dir)
         self.catalog = Catalog(self.dir)
+        self.models = ModelService(self.catalog)
 
     def close(self) -> None:
         self.catalog.close()
@@ -45,7 +47,11 @@ class Library:
         cancel: CancelToken = NEVER_CANCELLED,
         stages: Sequence[ScanStage] = (),
     ) -> ScanSummary:
-        return Scanner(self.catalog, progress, cancel, stages).scan(request)
+        """Scan; with request.model, also embed (MissingWeightsError before anything is read if it can't)."""
+        all_stages = list(stages)
+        if request.model:
+            all_stages.append(self.models.stage(request.model, request.weights, cancel))
+        return Scanner(self.catalog, progress, cancel, all_stages).scan(request)
 
     def groups(self, tier: Tier, threshold: float | None = None) -> list[DuplicateGroup]:
         rules, protected = self.keep_rules(), self.protected_folders()
@@ -54,7 +60,30 @@ class Library:
         if tier == Tier.PERCEPTUAL:
             distance = DEFAULT_DISTANCE if threshold is None else int(threshold)
             return perceptual_groups(self.catalog, distance, rules, protected)
-        raise ValueError(f"the {tier} tier needs an embedding model")
+        model, store = self.models.active_model(), None
+        if model is not None:
+            store = self.models.store(model)
+        limit = threshold if threshold is not None else (self.models.threshold(model, tier) if model else None)
+        if store is None or limit is None:
+            raise ValueError(f"the {tier} tier needs an embedding model: {self.tier_unavailable_reason(tier)}")
+        return embedding_groups(self.catalog, tier, store, limit, rules, protected)
+
+    def available_tiers(self) -> list[Tier]:
+        return [tier for tier in Tier if not self.tier_unavailable_reason(tier)]
+
+    def tier_unavailable_reason(self, tier: Tier) -> str:
+        """Empty when the tier can be shown; otherwise what a person needs to do to get it."""
+        if tier in MODEL_FREE_TIERS:
+            return ""
+        model = self.models.active_model()
+        if model is None or self.models.store(model) is None:
+            return (
+                "no photos have been embedded yet. Scan with a model, e.g. `twinlens scan PATH --model sscd "
+                "--weights sscd_disc_mixup.onnx` (copies) or the default dinov2-small from the Hugging Face cache"
+            )
+        if self.models.threshold(model, tier) is None:
+            return f"{model} has no {tier} threshold; scan with a model that has one (dinov2-small, clip-b32)"
+        return ""
 
     def problems(self) -> list[Problem]:
         return self.catalog.problems()

