@@ -107,6 +107,41 @@ def bench_bf16(photos: list[Image.Image], batch_size: int) -> None:
     print(f"bf16 vs fp32 cosine of photo-specific parts: min {centred.min():.4f} mean {centred.mean():.4f}")
 
 
+def bench_scan(name: str, count: int, peak32: float, peak16: float) -> None:
+    """End to end: scan camera-like 12 MP JPEGs with the model (decode in worker processes, embed in the scan's
+    thread). Decoding and inference share the same two cores, so the machine limit is the harmonic combination
+    of the decode floor and the model's matmul limit, both measured in this run."""
+    import tempfile
+
+    from benchmarks.camera_library import build_camera_library
+    from benchmarks.scan_bench import decode_floor
+    from core.entities import ScanRequest
+    from core.library import Library
+
+    folder = build_camera_library(count)
+    files = sorted(str(p) for p in folder.rglob("*.JPG"))
+    floor = decode_floor(files, 2)
+    torch.manual_seed(0)
+    encoder = build_encoder(name, pretrained=False)
+    bf16 = bool(getattr(encoder, "bf16", False))
+    gflop = gflop_per_image(encoder.model, encoder.forward, encoder.spec.input_size)  # type: ignore[attr-defined]
+    model_limit = (peak16 if bf16 else peak32) / gflop
+    limit = 1 / (1 / floor + 1 / model_limit)
+    with tempfile.TemporaryDirectory() as library_dir:
+        library = Library(library_dir)
+        library.models.use_encoder(name, encoder)
+        started = time.perf_counter()
+        summary = library.scan(ScanRequest(roots=(folder,), model=name, workers=2))
+        rate = summary.embedded / (time.perf_counter() - started)
+        library.close()
+    precision = "bf16" if bf16 else "fp32"
+    print(f"end-to-end scan, {name} ({precision}), {summary.embedded} JPEGs of 4000x3000: {rate:.2f} img/s")
+    print(
+        f"  decode floor {floor:.1f} files/s, model limit {model_limit:.2f} img/s "
+        f"({precision} peak / {gflop:.2f} GFLOP), combined limit {limit:.2f} img/s -> {rate / limit:.0%} of limit"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=48)
@@ -114,6 +149,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--models", default="dinov2-small,dinov2-base,clip-b32,sscd")
     parser.add_argument("--bf16", action="store_true", help="also compare bf16 autocast with fp32 on dinov2-small")
+    parser.add_argument("--scan", type=int, default=0, help="also scan this many 12 MP JPEGs end to end")
+    parser.add_argument("--scan-model", default="dinov2-small")
     args = parser.parse_args()
     photos = load_photos(args.images)
     torch.set_num_threads(args.threads)
@@ -124,6 +161,8 @@ def main() -> None:
         bench_model(name, photos, peak32, args.batch_size)
     if args.bf16:
         bench_bf16(photos, args.batch_size)
+    if args.scan:
+        bench_scan(args.scan_model, args.scan, peak32, peak16)
 
 
 if __name__ == "__main__":
