@@ -30,3 +30,8 @@ def capture_date(captured_at: str | None) -> str:
     text = captured_at.strip().replace("T", " ")
     date, _, time = text.partition(" ")
     return f"{date.replace(':', '-')} {time[:5]}".strip()
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 file', '2 files', '1,024 files'."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

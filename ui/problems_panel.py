@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from core.entities import Problem
+from ui.format import count
 
 HEADERS = ("File", "Problem", "Reason")
 
@@ -65,7 +66,9 @@ class ProblemsPanel(QWidget):
 
     def on_problems(self, problems: Sequence[Problem]) -> None:
         self.model.set_problems(problems)
-        count = len(problems)
+        found = len(problems)
         self.summary.setText(
-            "No problems: every file could be read." if not count else f"{count:,} files or folders could not be read."
+            f"{count(found, 'file or folder', 'files or folders')} could not be read."
+            if found
+            else "No problems: every file could be read."
         )

@@ -76,7 +76,7 @@ class GroupView(QTreeView):
             self.setCurrentIndex(self._model.member_index(0, 0))
 
     def set_column_widths(self) -> None:
-        widths = {Column.FILE: 300, Column.SIZE: 80, Column.RESOLUTION: 100, Column.CAPTURED: 130}
+        widths = {Column.FILE: 340, Column.SIZE: 80, Column.RESOLUTION: 100, Column.CAPTURED: 130}
         widths |= {Column.FORMAT: 60, Column.SCORE: 60}
         for column, width in widths.items():
             self.setColumnWidth(column, width)

@@ -7,7 +7,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
 
 from core.entities import Phase, ScanProgress, ScanSummary
-from ui.format import human_duration
+from ui.format import count, human_duration
 
 PHASE_TEXT = {
     Phase.ENUMERATE: "Looking for photos",
@@ -32,9 +32,9 @@ def summary_text(summary: ScanSummary) -> str:
     state = "Cancelled — finished work is kept; the next scan resumes" if summary.cancelled else "Finished"
     return (
         f"{state} in {human_duration(summary.seconds)}.\n"
-        f"{summary.seen:,} files seen: {summary.new:,} new, {summary.changed:,} changed, "
+        f"{count(summary.seen, 'file')} seen: {summary.new:,} new, {summary.changed:,} changed, "
         f"{summary.unchanged:,} unchanged, {summary.moved:,} moved, {summary.removed:,} gone.\n"
-        f"{summary.problems:,} files could not be read (see Problems)."
+        + (f"{count(summary.problems, 'file')} could not be read (see Problems)." if summary.problems else "")
     )
 
 

@@ -25,9 +25,15 @@ class FolderSettings:
         return replace(self, **{name: values})
 
     def scan_request(self) -> ScanRequest:
-        """Protected folders are scanned too: their files are the references that are always kept."""
-        roots = dict.fromkeys([*self.folders, *self.protected])
+        """Protected folders are scanned too (their files are the references that are always kept), unless a
+        folder to scan already contains them: the same folder must not be walked twice."""
+        roots = list(dict.fromkeys(self.folders))
+        roots += [p for p in dict.fromkeys(self.protected) if not any(_inside(p, r) for r in roots)]
         return ScanRequest(roots=tuple(Path(r) for r in roots), excluded=tuple(Path(e) for e in self.excluded))
+
+
+def _inside(path: str, folder: str) -> bool:
+    return Path(path) == Path(folder) or Path(folder) in Path(path).parents
 
 
 def load_folders(settings: QSettings) -> FolderSettings:

@@ -30,7 +30,7 @@ TIER_SPECS = (
         Tier.PERCEPTUAL,
         "Near-identical",
         (0, MAX_STORED_DISTANCE, DEFAULT_DISTANCE),
-        "Max difference {value} of 64 bits (0 = visually identical; higher finds more, with more mistakes)",
+        "Max distance {value} of 64 (lower is stricter)",
     ),
     TierSpec(Tier.COPY, "Edited copies", (50, 99, 90), "Min similarity {value}% (higher is stricter)", False),
     TierSpec(Tier.SIMILAR, "Similar", (30, 95, 75), "Min similarity {value}% (higher is stricter)", False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.trash import TrashOutcome, TrashPreview, UndoOutcome
-from ui.format import human_size
+from ui.format import count, human_size
 
 
 class TrashPreviewDialog(QDialog):
@@ -27,7 +28,8 @@ class TrashPreviewDialog(QDialog):
         headline.setWordWrap(True)
         self.details = QTreeWidget()
         self.details.setHeaderLabels(["File", "Note"])
-        self.details.setColumnWidth(0, 520)
+        self.details.setColumnWidth(0, 700)
+        self.details.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self._fill(preview)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.confirm_button = buttons.addButton(
@@ -40,16 +42,16 @@ class TrashPreviewDialog(QDialog):
         layout.addWidget(headline)
         layout.addWidget(self.details)
         layout.addWidget(buttons)
-        self.resize(820, 440)
+        self.resize(1000, 480)
 
     @staticmethod
     def _headline(preview: TrashPreview) -> str:
         text = (
-            f"{len(preview.will_trash):,} files will be moved to the system trash, "
+            f"{count(len(preview.will_trash), 'file')} will be moved to the system trash, "
             f"freeing {human_size(preview.bytes_freed)}. You can undo this (Ctrl+Z)."
         )
         if preview.refused:
-            text += f"\n{len(preview.refused):,} marked files will be left alone; the reasons are listed below."
+            text += f"\n{count(len(preview.refused), 'marked file')} will be left alone; the reasons are listed below."
         return text
 
     def _fill(self, preview: TrashPreview) -> None:
@@ -66,7 +68,7 @@ class TrashPreviewDialog(QDialog):
 
 def trash_outcome_text(outcome: TrashOutcome) -> tuple[str, str]:
     """(summary, details) of a finished trash batch."""
-    summary = f"Moved {len(outcome.trashed):,} files to the trash."
+    summary = f"Moved {count(len(outcome.trashed), 'file')} to the trash."
     if outcome.failed:
         summary += f" {len(outcome.failed):,} could not be moved."
     return summary, _failures(outcome.failed)
@@ -75,7 +77,7 @@ def trash_outcome_text(outcome: TrashOutcome) -> tuple[str, str]:
 def undo_outcome_text(outcome: UndoOutcome) -> tuple[str, str]:
     if not outcome.batch_id:
         return "There is nothing to undo.", ""
-    summary = f"Restored {len(outcome.restored):,} files to where they were."
+    summary = f"Restored {count(len(outcome.restored), 'file')} to where they were."
     if outcome.failed:
         summary += f" {len(outcome.failed):,} could not be restored."
     return summary, _failures(outcome.failed)

@@ -129,7 +129,7 @@ def test_problems_panel_lists_the_corrupt_file(qtbot, window: MainWindow, photos
     assert problem.path == str(photos / "camera" / "broken.jpg")
     assert problem.reason
     assert model.data(model.index(0, 2)) == problem.reason
-    assert "1 files or folders" in window.problems_panel.summary.text()
+    assert window.problems_panel.summary.text() == "1 file or folder could not be read."
 
 
 def test_tiers_without_a_model_are_disabled_and_explained(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
