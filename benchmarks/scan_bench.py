@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from benchmarks.camera_library import build_camera_library, build_small_library  # noqa: E402
-from core.decode import WORK_SHORT_SIDE  # noqa: E402
-from core.entities import ScanRequest  # noqa: E402
-from core.library import Library  # noqa: E402
+from benchmarks.camera_library import build_camera_library, build_small_library
+from core.decode import WORK_SHORT_SIDE
+from core.entities import ScanRequest
+from core.library import Library
 
 
 def reduced_decode(path: str) -> tuple[int, int]:
@@ -103,14 +103,18 @@ def main() -> None:
     floor = decode_floor(files, args.workers)
     scan_rate, scanned = first_scan(camera, args.workers)
     print(f"camera library: {len(files)} JPEGs of 4000x3000 ({args.copies} byte copies)")
-    print(f"decode floor (read + draft decode to >= {WORK_SHORT_SIDE} px, {args.workers} processes): {floor:.1f} files/s")
+    print(
+        f"decode floor (read + draft decode to >= {WORK_SHORT_SIDE} px, {args.workers} processes): {floor:.1f} files/s"
+    )
     print(f"first scan, model-free tiers: {scan_rate:.1f} files/s ({scanned} files) = {scan_rate / floor:.0%} of floor")
     peer = jdupes(camera)
     if peer is None:
         print("jdupes: not installed (apt-get install jdupes)")
     else:
-        print(f"jdupes -r (exact only): {peer[0]:.1f} files/s, {peer[1]} duplicate sets; "
-              f"twinlens first scan / jdupes = {scan_rate / peer[0]:.2f}")
+        print(
+            f"jdupes -r (exact only): {peer[0]:.1f} files/s, {peer[1]} duplicate sets; "
+            f"twinlens first scan / jdupes = {scan_rate / peer[0]:.2f}"
+        )
 
     small = build_small_library(args.rescan)
     rate, first_seconds, reread, seen = rescan(small, args.workers)

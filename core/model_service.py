@@ -69,12 +69,27 @@ class ModelService:
         weights = weights or self.weights_for(name)
         key = (name, str(weights or ""))
         if key not in self._encoders:
+            overrides.setdefault("device", self.device())
             encoder = build_encoder(name, weights=weights, **overrides)  # type: ignore[arg-type]
             self._encoders[key] = encoder
             if weights is not None:
                 self.catalog.set_setting(f"weights:{name}", str(Path(weights).resolve()))
             self._remember(name, encoder)
         return self._encoders[key]
+
+    def forget_encoders(self, name: str) -> None:
+        """Drop built encoders of a model, e.g. after new weights were imported."""
+        for key in [key for key in self._encoders if key[0] == name]:
+            del self._encoders[key]
+
+    def device(self) -> str:
+        return self.catalog.get_setting("device") or "auto"
+
+    def set_device(self, device: str) -> None:
+        if device not in ("auto", "cpu", "cuda", "mps"):
+            raise ValueError(f"unknown device {device!r}")
+        self.catalog.set_setting("device", device)
+        self._encoders.clear()
 
     def use_encoder(self, name: str, encoder: Encoder) -> None:
         """Adopt an encoder built elsewhere (tests build tiny random ones through the same factory)."""
