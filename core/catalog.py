@@ -35,15 +35,23 @@ class KnownFile:
 
 
 class Catalog:
-    def __init__(self, library_dir: Path) -> None:
-        library_dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, library_dir: Path, readonly: bool = False) -> None:
+        """readonly: a reader beside the owning connection (WAL lets it read while the owner writes); it neither
+        creates nor migrates the database, and SQLite refuses any write through it."""
         self.library_dir = library_dir
-        conn = sqlite3.connect(library_dir / DB_NAME, isolation_level=None, check_same_thread=False)
+        if readonly:
+            uri = (library_dir / DB_NAME).resolve().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            library_dir.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(library_dir / DB_NAME, isolation_level=None, check_same_thread=False)
         self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        if readonly:
+            return
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA busy_timeout = 5000")
         migrate(self.db)
 
     def close(self) -> None:

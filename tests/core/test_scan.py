@@ -120,3 +120,23 @@ def test_exact_duplicates_across_folders(library: Library, tmp_path: Path) -> No
     (group,) = library.groups(Tier.EXACT)
     assert {m.file.path for m in group.members} == {str(original), str(copy)}
     assert sum(m.keep for m in group.members) == 1
+
+
+def test_readonly_catalog_reads_beside_the_owner_and_cannot_write(library: Library, tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from core.catalog import Catalog
+
+    folder = tmp_path / "photos"
+    make_photos(folder, 2)
+    library.scan(ScanRequest(roots=(folder,), workers=1))
+    reader = Catalog(library.dir, readonly=True)
+    try:
+        file_id = library.catalog.present_files()[0].id
+        assert reader.thumbnail(file_id) == library.catalog.thumbnail(file_id)
+        with pytest.raises(sqlite3.OperationalError):
+            reader.set_setting("x", "y")
+    finally:
+        reader.close()
