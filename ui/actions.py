@@ -22,7 +22,21 @@ class AppActions(QObject):
         self.trash = self._make("Move marked to &trash…", QKeySequence.StandardKey.Delete, "Preview, then trash")
         self.undo = self._make("&Undo last trash", QKeySequence.StandardKey.Undo, "Restore the last trashed batch")
         self.quit = self._make("&Quit", QKeySequence.StandardKey.Quit, "Close Twinlens")
+        self.compare = self._make(
+            "&Compare group…", "Ctrl+Return", "Compare the group's photos side by side (also: Enter on a group)"
+        )
+        self.choose_query = self._make("Find photos &like…", "Ctrl+F", "Choose a photo and find the ones like it")
+        self.paste_query = self._make(
+            "&Paste photo to search", QKeySequence.StandardKey.Paste, "Search with a copied image or image file"
+        )
+        self.open_result = self._make("&Open", "", "Open the selected result in the default viewer")
+        self.reveal_result = self._make("&Reveal in folder", "", "Open the folder that holds the selected result")
+        self.result_in_review = self._make(
+            "Show in &Review", "", "Jump to the duplicate group of the selected result, if it is in one"
+        )
+        self.models = self._make("&Models…", "Ctrl+M", "Download, import and choose image models; choose the device")
         self.cancel_scan.setEnabled(False)
+        self.set_result_selected(False)
 
     def _make(self, text: str, shortcut: str | QKeySequence.StandardKey, tip: str) -> QAction:
         action = QAction(text, self)
@@ -36,3 +50,7 @@ class AppActions(QObject):
     def set_scanning(self, scanning: bool) -> None:
         self.scan.setEnabled(not scanning)
         self.cancel_scan.setEnabled(scanning)
+
+    def set_result_selected(self, selected: bool) -> None:
+        for action in (self.open_result, self.reveal_result, self.result_in_review):
+            action.setEnabled(selected)

@@ -12,7 +12,7 @@ from core.cancel import CancelToken
 from core.entities import DuplicateGroup, ScanRequest, ScanSummary, Tier
 from core.keep import KeepRule
 from core.trash import TrashRequest
-from ui.messages import GroupsQuery
+from ui.messages import GroupsQuery, ImageQuery, TextQuery
 from ui.worker import LibraryWorker
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,10 @@ class LibraryClient(QObject):
     library_changed = Signal()
     failed = Signal(object)
     notice = Signal(str)  # something refused or worth telling, in plain words
+    query_done = Signal(object)  # QueryAnswer
+    models_ready = Signal(object)  # ModelsState
+    switch_estimate_ready = Signal(object)  # SwitchEstimate
+    weights_imported = Signal(object)  # WeightsImported
 
     # requests, queued to the worker thread
     _open = Signal()
@@ -47,6 +51,13 @@ class LibraryClient(QObject):
     _preview_trash = Signal(object)
     _trash = Signal(object)
     _undo = Signal()
+    _query_images = Signal(object)
+    _query_text = Signal(object)
+    _load_models = Signal()
+    _import_weights = Signal(str, object)
+    _estimate_switch = Signal(str)
+    _set_active_model = Signal(str)
+    _set_device = Signal(str)
 
     def __init__(self, library_dir: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +86,13 @@ class LibraryClient(QObject):
             (self._preview_trash, w.preview_trash),
             (self._trash, w.trash),
             (self._undo, w.undo),
+            (self._query_images, w.query_images),
+            (self._query_text, w.query_text),
+            (self._load_models, w.load_models),
+            (self._import_weights, w.import_weights),
+            (self._estimate_switch, w.estimate_switch),
+            (self._set_active_model, w.set_active_model),
+            (self._set_device, w.set_device),
         ]
         for request, slot in pairs:
             request.connect(slot)
@@ -92,6 +110,10 @@ class LibraryClient(QObject):
         w.undo_done.connect(self.undo_done)
         w.library_changed.connect(self.library_changed)
         w.failed.connect(self.failed)
+        w.query_done.connect(self.query_done)
+        w.models_ready.connect(self.models_ready)
+        w.switch_estimate_ready.connect(self.switch_estimate_ready)
+        w.weights_imported.connect(self.weights_imported)
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -169,3 +191,31 @@ class LibraryClient(QObject):
 
     def undo(self) -> None:
         self._undo.emit()
+
+    # --- queries and models -----------------------------------------------------------------------------
+
+    def query_images(self, paths: Sequence[Path], k: int = 24) -> int:
+        """Search by example images; the answer carries the returned generation (older answers are stale)."""
+        self._generation += 1
+        self._query_images.emit(ImageQuery(tuple(paths), k, self._generation))
+        return self._generation
+
+    def query_text(self, text: str, k: int = 24) -> int:
+        self._generation += 1
+        self._query_text.emit(TextQuery(text, k, self._generation))
+        return self._generation
+
+    def load_models(self) -> None:
+        self._load_models.emit()
+
+    def import_weights(self, name: str, source: Path) -> None:
+        self._import_weights.emit(name, source)
+
+    def estimate_switch(self, name: str) -> None:
+        self._estimate_switch.emit(name)
+
+    def set_active_model(self, name: str) -> None:
+        self._set_active_model.emit(name)
+
+    def set_device(self, device: str) -> None:
+        self._set_device.emit(device)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from core.entities import ScanSummary
@@ -15,15 +16,19 @@ from ui.actions import AppActions
 from ui.client import LibraryClient
 from ui.keep_rules_dialog import KeepRulesDialog
 from ui.library_panel import FolderPicker, LibraryPanel, pick_folder
-from ui.messages import LibraryOpened, WorkerFailure
+from ui.messages import LibraryOpened, ModelsState, WorkerFailure
+from ui.model_download import ModelDownloader
+from ui.model_manager import ModelManagerDialog
 from ui.problems_panel import ProblemsPanel
+from ui.query_panel import QueryPanel
 from ui.review_panel import ReviewPanel
 from ui.scan_panel import ScanPanel
-from ui.settings import FolderSettings, load_folders, save_folders
+from ui.settings import FolderSettings, load_folders, load_geometry, save_folders, save_geometry
 from ui.thumbnails import ThumbnailCache
 from ui.trash_flow import TrashFlow
 
 STATUS_TIMEOUT_MS = 8000
+RESULT_THUMB_SIZE = QSize(160, 160)
 
 
 def app_icon() -> QIcon:
@@ -49,14 +54,24 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Twinlens — duplicate photos")
         self.setWindowIcon(app_icon())
         self.resize(1280, 820)
+        geometry = load_geometry(settings)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
         self.actions_ = AppActions(self)
         self.thumbnails = ThumbnailCache(parent=self)
+        self.result_thumbnails = ThumbnailCache(RESULT_THUMB_SIZE, parent=self)
+        self.downloader = ModelDownloader(self)
+        self.models_state: ModelsState | None = None
+        self.model_manager: ModelManagerDialog | None = None
         self._rules: tuple[KeepRule, ...] = DEFAULT_RULES
         self.library_panel = LibraryPanel(load_folders(settings), picker)
         self.scan_panel = ScanPanel(self.actions_.scan, self.actions_.cancel_scan)
         a = self.actions_
         review_actions = [a.auto_select, a.keep_rules, a.clear_marks, a.not_duplicates, a.trash, a.undo]
-        self.review_panel = ReviewPanel(client, self.thumbnails, review_actions)
+        review_actions.insert(0, a.compare)
+        self.review_panel = ReviewPanel(client, self.thumbnails, review_actions, settings=settings)
+        result_actions = [a.open_result, a.reveal_result, a.result_in_review]
+        self.query_panel = QueryPanel(client, self.result_thumbnails, settings, result_actions, a.choose_query)
         self.problems_panel = ProblemsPanel()
         self.trash_flow = TrashFlow(client, self.review_panel.trash_request, self)
         self.keep_rules_dialog: KeepRulesDialog | None = None
@@ -65,6 +80,7 @@ class MainWindow(QMainWindow):
         for panel, title in self._panels():
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
+        self.setAcceptDrops(True)
         self._build_menus()
         self._connect_actions()
         self._connect_client()
@@ -74,6 +90,7 @@ class MainWindow(QMainWindow):
             (self.library_panel, "Library"),
             (self.scan_panel, "Scan"),
             (self.review_panel, "Review"),
+            (self.query_panel, "Search"),
             (self.problems_panel, "Problems"),
         ]
 
@@ -83,8 +100,12 @@ class MainWindow(QMainWindow):
         for action in (a.scan, a.cancel_scan, a.quit):
             file_menu.addAction(action)
         review_menu = self.menuBar().addMenu("&Review")
-        for action in (a.auto_select, a.keep_rules, a.clear_marks, a.not_duplicates, a.trash, a.undo):
+        for action in (a.compare, a.auto_select, a.keep_rules, a.clear_marks, a.not_duplicates, a.trash, a.undo):
             review_menu.addAction(action)
+        search_menu = self.menuBar().addMenu("&Search")
+        for action in (a.choose_query, a.paste_query, a.open_result, a.reveal_result, a.result_in_review):
+            search_menu.addAction(action)
+        self.menuBar().addMenu("&Tools").addAction(a.models)
 
     def _connect_actions(self) -> None:
         a = self.actions_
@@ -97,6 +118,15 @@ class MainWindow(QMainWindow):
         a.trash.triggered.connect(self.trash_flow.start)
         a.undo.triggered.connect(self.trash_flow.undo)
         a.quit.triggered.connect(self.close)
+        a.compare.triggered.connect(self.review_panel.compare)
+        a.choose_query.triggered.connect(self._choose_query)
+        a.paste_query.triggered.connect(self.paste)
+        a.open_result.triggered.connect(self.query_panel.open_current)
+        a.reveal_result.triggered.connect(self.query_panel.reveal_current)
+        a.result_in_review.triggered.connect(self.query_panel.review_current)
+        a.models.triggered.connect(self.open_models)
+        self.query_panel.connect_selection(a.set_result_selected)
+        self.query_panel.review_requested.connect(self.show_in_review)
         self.library_panel.folders_changed.connect(self._on_folders_changed)
         self.review_panel.message.connect(self.show_message)
         self.trash_flow.message.connect(self.show_message)
@@ -114,12 +144,14 @@ class MainWindow(QMainWindow):
         c.library_changed.connect(self.review_panel.refresh_all)
         c.failed.connect(self._on_failed)
         c.notice.connect(self._on_notice)
+        c.models_ready.connect(self._on_models)
 
     # --- reactions ------------------------------------------------------------------------------------------
 
     def _on_opened(self, opened: LibraryOpened) -> None:
         self._rules = opened.keep_rules
         self.thumbnails.attach(opened.directory)
+        self.result_thumbnails.attach(opened.directory)
         self.client.set_protected_folders(self.library_panel.folders.protected)
         self.review_panel.refresh_all()
         self.show_message(f"Library: {opened.directory}")
@@ -135,8 +167,13 @@ class MainWindow(QMainWindow):
         self.actions_.set_scanning(False)
         self.scan_panel.on_finished(summary)
         self.thumbnails.invalidate()
+        self.result_thumbnails.invalidate()
         if summary is not None:
             self.show_message("Scan cancelled." if summary.cancelled else f"Scan finished: {summary.seen:,} files.")
+
+    def _on_models(self, state: ModelsState) -> None:
+        self.models_state = state
+        self.scan_panel.on_models(state)
 
     def _on_failed(self, failure: WorkerFailure) -> None:
         self.show_message(f"Could not {failure.action}: {failure.message}")
@@ -159,13 +196,51 @@ class MainWindow(QMainWindow):
     # --- commands -------------------------------------------------------------------------------------------
 
     def start_scan(self) -> None:
+        """Scan with the active model when its weights are here (embedding as it goes), else without one."""
         request = self.library_panel.folders.scan_request()
         if not request.roots:
             self.tabs.setCurrentWidget(self.library_panel)
             self.show_message("Add a folder to scan first (Library → Folders to scan).")
             return
+        model = self.models_state.scan_model() if self.models_state else None
+        if model is not None:
+            request = replace(request, model=model.name, weights=Path(model.weights) if model.weights else None)
         if self.client.start_scan(request):
             self.tabs.setCurrentWidget(self.scan_panel)
+            self.show_message(f"Scanning with {model.name}." if model else "Scanning without an image model.")
+
+    def open_models(self) -> None:
+        if self.model_manager is None:
+            self.model_manager = ModelManagerDialog(self.client, self.downloader, self.settings, parent=self)
+        self.model_manager.show()
+        self.model_manager.raise_()
+
+    def show_in_review(self, file_id: int) -> None:
+        if self.review_panel.show_file(file_id):
+            self.tabs.setCurrentWidget(self.review_panel)
+        else:
+            self.show_message("That photo is not in any duplicate group at the current thresholds.")
+
+    def _choose_query(self) -> None:
+        self.tabs.setCurrentWidget(self.query_panel)
+        self.query_panel.choose_files()
+
+    def paste(self) -> None:
+        """Ctrl+V: search with the image (or image file) on the clipboard."""
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is not None and self.query_panel.paste(mime):
+            self.tabs.setCurrentWidget(self.query_panel)
+        else:
+            self.show_message("The clipboard holds no image or image file to search with.")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self.query_panel.accept_drag(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Photos dropped anywhere on the window are searched for."""
+        if self.query_panel.drop(event.mimeData()):
+            event.acceptProposedAction()
+            self.tabs.setCurrentWidget(self.query_panel)
 
     def edit_keep_rules(self) -> None:
         dialog = KeepRulesDialog(self._rules, self)
@@ -181,6 +256,9 @@ class MainWindow(QMainWindow):
         """Cancel a running scan and wait for the worker to commit and close the catalog."""
         if self.client.scanning:
             self.show_message("Cancelling the scan…")
+        save_geometry(self.settings, self.saveGeometry())
+        self.downloader.cancel()
         self.thumbnails.shutdown()
+        self.result_thumbnails.shutdown()
         self.client.shutdown()
         event.accept()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedWidget, QTabBar, QVBoxLayout, QWidget
 
 from core.entities import DuplicateGroup, Tier
 from core.trash import TrashRequest
 from ui.client import LibraryClient
+from ui.compare_view import CompareDialog
 from ui.format import human_size
 from ui.messages import GroupsResult
 from ui.review_model import GroupTreeModel
@@ -104,10 +105,17 @@ class ReviewPanel(QWidget):
     message = Signal(str)
 
     def __init__(
-        self, client: LibraryClient, thumbnails: ThumbnailCache, actions: list[QAction], parent: QWidget | None = None
+        self,
+        client: LibraryClient,
+        thumbnails: ThumbnailCache,
+        actions: list[QAction],
+        parent: QWidget | None = None,
+        settings: QSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self._client = client
+        self._settings = settings if settings is not None else QSettings()
+        self.compare_dialog: CompareDialog | None = None
         self._results: dict[Tier, GroupsResult] = {}
         self._latest: dict[Tier, int] = {}
         self._reselect_pending = False
@@ -115,6 +123,7 @@ class ReviewPanel(QWidget):
         self.view = GroupView(self.model)
         self.view.set_column_widths()
         self.view.open_requested.connect(self.open_path)
+        self.view.compare_requested.connect(self.compare)
         self.tiers = TierBar()
         self.tiers.currentChanged.connect(self._on_tier_changed)
         self.threshold = ThresholdControl()
@@ -224,6 +233,47 @@ class ReviewPanel(QWidget):
         if not marked:
             return None
         return TrashRequest(tuple(m.file.id for m in marked), tuple(self.model.groups_with_marks()))
+
+    def compare(self) -> None:
+        """Open the compare view on the selected group, starting with the selected member as B."""
+        group = self.current_group()
+        if group is None or len(group.members) < 2:
+            self.message.emit("Select a group of two or more photos to compare.")
+            return
+        member = self.model.member_at(self.view.currentIndex())
+        dialog = CompareDialog(group, self.model.is_marked, self._settings, member.file.id if member else None, self)
+        dialog.mark_changed.connect(lambda file_id, marked: self.model.set_marked([file_id], marked))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self._compare_closed(dialog))
+        self.compare_dialog = dialog
+        dialog.open()
+
+    def _compare_closed(self, dialog: CompareDialog) -> None:
+        if self.compare_dialog is dialog:
+            self.compare_dialog = None
+
+    def show_file(self, file_id: int) -> bool:
+        """Select a file in the first group that holds it (this tier first, then the others); False if none."""
+        current = self.tiers.tier()
+        order = [current] + [spec.tier for spec in TIER_SPECS if spec.tier != current]
+        for tier in order:
+            result = self._results.get(tier)
+            if result is None or not result.available:
+                continue
+            for g_row, group in enumerate(result.groups):
+                for m_row, member in enumerate(group.members):
+                    if member.file.id == file_id:
+                        self._select(tier, g_row, m_row)
+                        return True
+        return False
+
+    def _select(self, tier: Tier, g_row: int, m_row: int) -> None:
+        if tier != self.tiers.tier():
+            self.tiers.setCurrentIndex([spec.tier for spec in TIER_SPECS].index(tier))
+        index = self.model.member_index(g_row, m_row)
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+        self.view.setFocus()
 
     def open_path(self, path: str) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(path))

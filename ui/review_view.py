@@ -47,6 +47,7 @@ class GroupDelegate(QStyledItemDelegate):
 
 class GroupView(QTreeView):
     open_requested = Signal(str)  # a member's path
+    compare_requested = Signal()  # Enter or double-click on a group row
 
     def __init__(self, model: GroupTreeModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,3 +134,5 @@ class GroupView(QTreeView):
         member = self._model.member_at(index)
         if member is not None:
             self.open_requested.emit(member.file.path)
+        elif self._model.group_at(index) is not None:
+            self.compare_requested.emit()

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QProgressBar, QT
 
 from core.entities import Phase, ScanProgress, ScanSummary
 from ui.format import count, human_duration
+from ui.messages import ModelsState
 
 PHASE_TEXT = {
     Phase.ENUMERATE: "Looking for photos",
@@ -53,11 +54,14 @@ class ScanPanel(QWidget):
         self.summary_label = QLabel("No scan yet in this session.")
         self.summary_label.setWordWrap(True)
         self.summary_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.model_label = QLabel("Checking the image model…")
+        self.model_label.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(action_button(scan))
         buttons.addWidget(action_button(cancel))
         buttons.addStretch()
         details = QFormLayout()
+        details.addRow("Image model:", self.model_label)
         details.addRow("Phase:", self.phase_label)
         details.addRow("Progress:", self.counts_label)
         details.addRow("Time left:", self.eta_label)
@@ -102,3 +106,24 @@ class ScanPanel(QWidget):
             return
         self.phase_label.setText("Cancelled." if summary.cancelled else "Done.")
         self.summary_label.setText(summary_text(summary))
+
+    def on_models(self, state: ModelsState) -> None:
+        """Say whether the next scan embeds photos, with which model, or why not."""
+        active, scan = state.active_status(), state.scan_model()
+        if scan is not None:
+            text = (
+                f"{scan.name} — scans also embed photos ({scan.embedded_files:,} so far) for Edited copies"
+                + (", Similar" if scan.name != "sscd" else "")
+                + " and search."
+            )
+        elif active is not None:
+            text = (
+                f"{active.name} is chosen but its weights are not on this computer, so scans run without a model "
+                "(Identical and Near-identical only). Download or import them in Models…"
+            )
+        else:
+            text = (
+                "None — scans run without a model (Identical and Near-identical only). Choose one in Models… "
+                "to find edited copies and similar photos and to search by example."
+            )
+        self.model_label.setText(text)

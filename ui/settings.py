@@ -1,18 +1,23 @@
-"""What the person chose that belongs to this computer (folders to scan, protected and excluded folders),
-kept with QSettings in the platform's conventional place (~/.config/Twinlens/Twinlens.conf on Linux)."""
+"""What the person chose that belongs to this computer (folders to scan, protected and excluded folders, the
+last folders used in file dialogs, the compare view's zoom mode, the window's geometry), kept with QSettings in
+the platform's conventional place (~/.config/Twinlens/Twinlens.conf on Linux)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 from core.entities import ScanRequest
 
 ORGANIZATION = "Twinlens"
 APPLICATION = "Twinlens"
 _KEYS = {"folders": "library/folders", "protected": "library/protected", "excluded": "library/excluded"}
+QUERY_FOLDER = "query/last_folder"
+IMPORT_FOLDER = "models/last_import_folder"
+COMPARE_ZOOM = "compare/zoom_mode"  # "fit" or "actual"
+WINDOW_GEOMETRY = "window/geometry"
 
 
 @dataclass(frozen=True)
@@ -53,3 +58,23 @@ def _read_list(settings: QSettings, key: str) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         return tuple(str(v) for v in value)
     return ()
+
+
+def read_text(settings: QSettings, key: str, default: str = "") -> str:
+    value = settings.value(key, default)
+    return value if isinstance(value, str) else default
+
+
+def write_text(settings: QSettings, key: str, value: str) -> None:
+    settings.setValue(key, value)
+    settings.sync()
+
+
+def load_geometry(settings: QSettings) -> QByteArray | None:
+    value = settings.value(WINDOW_GEOMETRY)
+    return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+
+def save_geometry(settings: QSettings, geometry: QByteArray) -> None:
+    settings.setValue(WINDOW_GEOMETRY, geometry)
+    settings.sync()

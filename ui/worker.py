@@ -7,6 +7,7 @@ and every answer goes back as a signal carrying plain frozen dataclasses.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -14,13 +15,32 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.cancel import CancelToken
 from core.decisions import mark_not_duplicates
+from core.embed.errors import EmbedError
+from core.embed.weights import hf_offline
 from core.entities import DuplicateGroup, ScanRequest
 from core.keep import KeepRule
 from core.library import Library
+from core.model_manager import import_weights, model_statuses, switch_estimate
+from core.model_service import QueryResult
 from core.trash import TrashRequest
-from ui.messages import GroupsQuery, GroupsResult, LibraryOpened, WorkerFailure
+from ui.messages import (
+    GroupsQuery,
+    GroupsResult,
+    ImageQuery,
+    LibraryOpened,
+    ModelsState,
+    QueryAnswer,
+    TextQuery,
+    WeightsImported,
+    WorkerFailure,
+)
 
 log = logging.getLogger(__name__)
+DEVICES = ("auto", "cpu", "cuda", "mps")
+NO_MODEL = (
+    "Searching needs an image model that has embedded this library. Open Models…, choose a model whose "
+    "weights are on this computer (e.g. import the SSCD ONNX file), then scan again."
+)
 
 
 class LibraryWorker(QObject):
@@ -35,6 +55,10 @@ class LibraryWorker(QObject):
     undo_done = Signal(object)  # UndoOutcome
     library_changed = Signal()  # groups must be fetched again
     failed = Signal(object)  # WorkerFailure
+    query_done = Signal(object)  # QueryAnswer
+    models_ready = Signal(object)  # ModelsState
+    switch_estimate_ready = Signal(object)  # SwitchEstimate
+    weights_imported = Signal(object)  # WeightsImported
 
     def __init__(self, library_dir: Path | None) -> None:
         super().__init__()
@@ -61,6 +85,7 @@ class LibraryWorker(QObject):
             lib = self._library
             self.opened.emit(LibraryOpened(lib.dir, tuple(lib.keep_rules()), tuple(lib.protected_folders())))
             self.problems_ready.emit(tuple(lib.problems()))
+            self._emit_models()
 
         self._guard("open the library", job)
 
@@ -83,6 +108,8 @@ class LibraryWorker(QObject):
             self.scan_finished.emit(summary)
             self.problems_ready.emit(tuple(self.library.problems()))
             self.library_changed.emit()
+            if request.model:
+                self._emit_models()  # embedded counts changed
 
         self._guard("scan", job)
 
@@ -148,3 +175,87 @@ class LibraryWorker(QObject):
             self.library_changed.emit()
 
         self._guard("undo", job)
+
+    # --- queries ----------------------------------------------------------------------------------------------
+
+    @Slot(object)
+    def query_images(self, query: ImageQuery) -> None:
+        label = ", ".join(p.name for p in query.paths)
+        self._guard("search", lambda: self._answer(label, query.generation, lambda m: self._by_images(query, m)))
+
+    @Slot(object)
+    def query_text(self, query: TextQuery) -> None:
+        run = lambda model: self.library.models.query_text(query.text, model, query.k)  # noqa: E731
+        self._guard("search", lambda: self._answer(f"“{query.text}”", query.generation, run))
+
+    def _answer(self, label: str, generation: int, run: Callable[[str], list[QueryResult]]) -> None:
+        start = time.perf_counter()
+        model = self.library.models.active_model()
+        results: list[QueryResult] = []
+        error = None
+        try:
+            if model is None or self.library.models.store(model) is None:
+                raise ValueError(NO_MODEL)
+            results = run(model)
+        except (ValueError, EmbedError, OSError) as exc:  # a plain answer, not a failure of the app
+            error = str(exc)
+        seconds = time.perf_counter() - start
+        self.query_done.emit(QueryAnswer(label, tuple(results), model, seconds, generation, error))
+
+    def _by_images(self, query: ImageQuery, model: str) -> list[QueryResult]:
+        """Several images: each file's best score over the queries, the query files themselves left out."""
+        best: dict[int, QueryResult] = {}
+        own = {str(p.resolve()) for p in query.paths}
+        for path in query.paths:
+            for result in self.library.models.query_image(path, model, query.k + len(query.paths)):
+                if result.file.path in own:
+                    continue
+                if result.file.id not in best or result.score > best[result.file.id].score:
+                    best[result.file.id] = result
+        return sorted(best.values(), key=lambda r: -r.score)[: query.k]
+
+    # --- models -----------------------------------------------------------------------------------------------
+
+    @Slot()
+    def load_models(self) -> None:
+        self._guard("list the models", self._emit_models)
+
+    def _emit_models(self) -> None:
+        models = self.library.models
+        statuses = tuple(model_statuses(models))
+        self.models_ready.emit(ModelsState(statuses, models.active_model(), models.device(), DEVICES, hf_offline()))
+
+    @Slot(str, object)
+    def import_weights(self, name: str, source: Path) -> None:
+        def job() -> None:
+            try:
+                target = import_weights(self.library.models, name, source)
+            finally:
+                self._emit_models()
+            self.weights_imported.emit(WeightsImported(name, target))
+
+        self._guard(f"import weights for {name}", job)
+
+    @Slot(str)
+    def estimate_switch(self, name: str) -> None:
+        estimate = lambda: self.switch_estimate_ready.emit(switch_estimate(self.library.models, name))  # noqa: E731
+        self._guard("estimate the switch", estimate)
+
+    @Slot(str)
+    def set_active_model(self, name: str) -> None:
+        def job() -> None:
+            self.library.models.set_active_model(name)
+            self._emit_models()
+            self.library_changed.emit()
+
+        self._guard("choose the model", job)
+
+    @Slot(str)
+    def set_device(self, device: str) -> None:
+        def job() -> None:
+            try:
+                self.library.models.set_device(device)
+            finally:
+                self._emit_models()
+
+        self._guard("choose the device", job)

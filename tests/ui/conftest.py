@@ -85,3 +85,6 @@ def scan(qtbot, window: MainWindow) -> object:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(window.client.scan_finished, timeout=SCAN_TIMEOUT_MS) as finished:
         window.actions_.scan.trigger()
     return finished.args[0]
+
+
+from tests.ui.sscd_fixtures import sscd_lib, sscd_library_template, sscd_window  # noqa: E402, F401  (SSCD-scanned library)
