@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.calibrate import DEFAULT_SAMPLE, DEFAULT_TARGET_PRECISION, calibrate, describe, needs_calibration
 from core.embed import DEFAULT_MODEL, MissingWeightsError, UnknownModelError, WeightsFormatError, list_models
 from core.entities import DuplicateGroup, ScanProgress, ScanRequest, Tier
 from core.library import MODEL_FREE_TIERS, Library
@@ -49,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     _library_option(problems)
     problems.add_argument("--json", action="store_true")
     _add_trash_commands(commands)
+
+    calibrate = commands.add_parser("calibrate", help="set copy/similar thresholds from synthetic copies of photos")
+    _library_option(calibrate)
+    calibrate.add_argument("--model", default=None, help="model (default: the one the library was scanned with)")
+    calibrate.add_argument("--target-precision", type=float, default=DEFAULT_TARGET_PRECISION)
+    calibrate.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help="photos to make copies of")
     return parser
 
 
@@ -61,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     library = Library(args.library)
     try:
         commands = {"scan": cmd_scan, "groups": cmd_groups, "query": cmd_query, "problems": cmd_problems}
+        commands["calibrate"] = cmd_calibrate
         handler = {**commands, **TRASH_COMMANDS}[args.command]
         return handler(library, args)
     finally:
@@ -98,7 +106,24 @@ def cmd_scan(library: Library, args: argparse.Namespace) -> int:
     print("  ".join(f"{name} {getattr(summary, name)}" for name in fields))
     if summary.problems:
         print(f"{summary.problems} file(s) or folder(s) could not be read: see `twinlens problems`")
+    if model and exit_code == 0 and not summary.cancelled and needs_calibration(library.models, model):
+        print(f"{model}'s thresholds are provisional: calibrating them on this library's photos (once)")
+        print("\n".join(describe(calibrate(library.models, model))))
     return 130 if summary.cancelled else exit_code
+
+
+def cmd_calibrate(library: Library, args: argparse.Namespace) -> int:
+    model = args.model or library.models.active_model()
+    if model is None:
+        print("twinlens: this library has no embeddings yet: scan it with --model first", file=sys.stderr)
+        return 2
+    try:
+        result = calibrate(library.models, model, args.target_precision, args.sample)
+    except (MissingWeightsError, WeightsFormatError, UnknownModelError, ValueError) as error:
+        print(f"twinlens: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(describe(result)))
+    return 0
 
 
 def cmd_query(library: Library, args: argparse.Namespace) -> int:

