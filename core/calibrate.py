@@ -3,7 +3,10 @@
 Method
 ------
 1. Sample N catalogued photos with distinct content (`--sample`, default 40), decoded exactly as a scan
-   decodes them (`core.decode.decode_image`).
+   decodes them (`core.decode.decode_image`). A library holds its own copies and bursts, which must not serve
+   as negatives: a photo scoring at least the model's current similar threshold against one already sampled is
+   skipped (2N are read to fill N). This removes some genuinely hard negatives too, so the threshold leans low;
+   the stated precision is that of the synthetic set.
 2. For each photo synthesise the copies the copy tier promises: resized to 50 %, JPEG recompressed at
    quality 40, cropped (at most ~20 % of the area: 88-95 % of each side, at a random offset), colour and
    brightness edited, converted to PNG and to WebP, rotated pixels (90, 180 or 270 degrees: what applying an
@@ -47,6 +50,9 @@ DEFAULT_SAMPLE = 40
 # Fewer photos than this give too few negatives for a threshold to mean anything.
 MIN_PHOTOS = 50
 MIN_SAMPLE = 8
+# Sampled photos that score this much against each other (when the model has no similar threshold) are not
+# used as each other's negatives.
+DISTINCT_BELOW = 0.5
 # Copies are made from the photo at this size (a real copy is made from the full photo, not from the small
 # working image a scan embeds), then decoded again the way a scan decodes them.
 EDIT_SIDE = 1280
@@ -224,11 +230,17 @@ def calibrate_images(
     target_precision: float = DEFAULT_TARGET_PRECISION,
     seed: int = 0,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    distinct_below: float | None = None,
+    limit: int | None = None,
 ) -> Calibration:
-    """photos: (working image, larger image) pairs from `load_photo`."""
+    """photos: (working image, larger image) pairs from `load_photo`. With `distinct_below`, a photo scoring that
+    much or more against one already taken is skipped: a library holds its own copies and bursts, and those must
+    not serve as negatives. `limit` caps how many are used."""
     rng = random.Random(seed)
-    images = [large for _, large in photos]
     originals = encoder.embed_images([working for working, _ in photos])
+    chosen = _distinct(originals, distinct_below, limit or len(photos))
+    photos, originals = [photos[i] for i in chosen], originals[chosen]
+    images = [large for _, large in photos]
     copy_vectors: list[np.ndarray] = []
     copy_owner: list[int] = []
     copy_kind: list[str] = []
@@ -265,6 +277,16 @@ def calibrate_images(
     return Calibration(model, len(images), target_precision, copy, similar, recall)
 
 
+def _distinct(vectors: np.ndarray, below: float | None, limit: int) -> list[int]:
+    chosen: list[int] = []
+    for index in range(len(vectors)):
+        if len(chosen) == limit:
+            break
+        if below is None or not chosen or float(np.max(vectors[chosen] @ vectors[index])) < below:
+            chosen.append(index)
+    return chosen
+
+
 def calibrate(
     models: ModelService,
     model: str,
@@ -274,11 +296,16 @@ def calibrate(
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> Calibration:
     """Calibrate `model` on this library's photos and (by default) store the thresholds."""
-    files = sample_photos(models.catalog, sample)
-    images = _load(files)
-    if len(images) < MIN_SAMPLE:
-        raise ValueError(f"calibration needs at least {MIN_SAMPLE} readable photos in the library, found {len(images)}")
-    result = calibrate_images(images, models.encoder(model), model, target_precision, progress=progress)
+    images = _load(sample_photos(models.catalog, 2 * sample))  # twice as many: near-duplicates are skipped
+    distinct = models.threshold(model, Tier.SIMILAR) or DISTINCT_BELOW
+    encoder = models.encoder(model)
+    result = calibrate_images(
+        images, encoder, model, target_precision, progress=progress, distinct_below=distinct, limit=sample
+    )
+    if result.sample < MIN_SAMPLE:
+        raise ValueError(
+            f"calibration needs at least {MIN_SAMPLE} distinct photos in the library, found {result.sample}"
+        )
     if store:
         models.set_threshold(model, Tier.COPY, result.copy.threshold)
         if result.similar is not None:
