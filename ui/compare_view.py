@@ -16,12 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
-from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSettings, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSettings, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import (
     QAction,
     QBrush,
     QColor,
-    QFont,
     QImage,
     QKeySequence,
     QMouseEvent,
@@ -238,7 +237,9 @@ MARK_ROW = "Your mark"
 
 
 class MetadataTable(QTableWidget):
-    """A column per photo of the group; cells that differ from A's are highlighted."""
+    """A's and B's details side by side (a row per field); rows where they differ are highlighted.
+
+    Only the two photos on show: a group can hold dozens, and a column each would be unreadable."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -247,43 +248,39 @@ class MetadataTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setColumnCount(2)
+        self.setRowCount(len(ROWS) + 1)
+        self.setVerticalHeaderLabels([name for name, _ in ROWS] + [MARK_ROW])
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
-    def show_members(self, members: tuple[GroupMember, ...], a: int, b: int, marks: list[bool]) -> None:
-        labels = [f"#{i + 1}" + (" (A)" if i == a else " (B)" if i == b else "") for i in range(len(members))]
-        self.setColumnCount(len(members))
-        self.setRowCount(len(ROWS) + 1)
-        self.setHorizontalHeaderLabels(labels)
-        self.setVerticalHeaderLabels([name for name, _ in ROWS] + [MARK_ROW])
+    def sizeHint(self) -> QSize:
+        rows = sum(self.rowHeight(r) for r in range(self.rowCount())) or (len(ROWS) + 1) * 24
+        return QSize(super().sizeHint().width(), rows + self.horizontalHeader().height() + 4)
+
+    def show_pair(self, members: tuple[GroupMember, ...], a: int, b: int, marks: list[bool]) -> None:
+        self.setHorizontalHeaderLabels([f"A · #{a + 1} of {len(members)}", f"B · #{b + 1} of {len(members)}"])
         for row, (_, value) in enumerate(ROWS):
-            reference = value(members[a])
-            for col, member in enumerate(members):
-                text = value(member)
-                self._set(row, col, text, text != reference, col in (a, b))
-        for col, marked in enumerate(marks):
-            self._set(len(ROWS), col, "trash" if marked else "keep", marked != marks[a], col in (a, b))
+            self._set_row(row, value(members[a]), value(members[b]))
+        self._set_row(len(ROWS), *("marked for trash" if marks[i] else "keep" for i in (a, b)))
+        self.setFixedHeight(self.sizeHint().height())
 
-    def _set(self, row: int, col: int, text: str, differs: bool, shown: bool) -> None:
-        item = QTableWidgetItem(text)
-        item.setToolTip(text)
-        if differs:
-            item.setBackground(QBrush(DIFFERS))
-        if shown:
-            font = QFont(self.font())
-            font.setBold(True)
-            item.setFont(font)
-        self.setItem(row, col, item)
+    def _set_row(self, row: int, a_text: str, b_text: str) -> None:
+        for col, text in enumerate((a_text, b_text)):
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)
+            if a_text != b_text:
+                item.setBackground(QBrush(DIFFERS))
+            self.setItem(row, col, item)
 
-    def differing(self) -> list[tuple[str, int]]:
-        """(row name, column) of every highlighted cell, for tests and tooling."""
+    def differing(self) -> list[str]:
+        """The names of the highlighted rows (for tests and tooling)."""
         found = []
         for row in range(self.rowCount()):
-            for col in range(self.columnCount()):
-                item = self.item(row, col)
-                if item is not None and item.background().color() == DIFFERS:
-                    header = self.verticalHeaderItem(row)
-                    found.append((header.text() if header else str(row), col))
+            item, header = self.item(row, 1), self.verticalHeaderItem(row)
+            if item is not None and header is not None and item.background().color() == DIFFERS:
+                found.append(header.text())
         return found
 
 
@@ -380,8 +377,9 @@ class CompareDialog(QDialog):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(panes)
         split.addWidget(self.table)
-        split.setStretchFactor(0, 4)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        split.setCollapsible(0, False)
         self.keys = QLabel(KEYS_HELP)
         self.keys.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -454,7 +452,7 @@ class CompareDialog(QDialog):
             title = f"{side} · #{index + 1} of {len(self.members)} · {os.path.basename(member.file.path)} · {mark}"
             pane.show_image(title, self._images.get(member.file.id), pane is self.right)
         marks = [self._is_marked(m.file.id) for m in self.members]
-        self.table.show_members(self.members, self.a, self.b, marks)
+        self.table.show_pair(self.members, self.a, self.b, marks)
         self._repaint()
 
     def _repaint(self) -> None:

@@ -218,8 +218,6 @@ class ModelManagerDialog(QDialog):
             lines.append(f"Weights: {status.weights}")
         if status.state == WeightsState.NOT_DOWNLOADED:
             lines.append("Weights are not on this computer: download them, or import a file you already have.")
-        if status.thresholds_provisional:
-            lines.append("Its thresholds are provisional until calibrated on labelled pairs.")
         active = self.state.active_status() if self.state else None
         scan = self.state.scan_model() if self.state else None
         lines.append(
