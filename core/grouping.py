@@ -91,14 +91,27 @@ def neighbour_groups(
     edges = catalog.neighbours(source, min_score)
     files = catalog.files_by_ids({n for a, b, _ in edges for n in (a, b)})
     hashes = {file_id: info.content_hash for file_id, info in files.items()}
-    edges = [(a, b, s) for a, b, s in edges if hashes[a] != hashes[b]]
-    edges = drop_separated_edges(edges, hashes, not_duplicate_pairs(catalog))
+    edges = _one_file_per_content(drop_separated_edges(edges, hashes, not_duplicate_pairs(catalog)), hashes)
     groups = []
     for star in star_clusters(build_adjacency(edges, min_score), pair_score):
         members = [(files[file_id], score) for file_id, score in star.members]
         group_id = f"{tier}:{star.representative}"
         groups.append(_make_group(tier, group_id, members, star.min_score, star.max_score, rules, protected))
     return groups
+
+
+def _one_file_per_content(edges: list[tuple[int, int, float]], hashes: dict[int, str]) -> list[tuple[int, int, float]]:
+    """Byte-identical files are the exact tier's business: here each content is shown by its lowest file id."""
+    shown: dict[str, int] = {}
+    for file_id in sorted(hashes):
+        shown.setdefault(hashes[file_id], file_id)
+    best: dict[tuple[int, int], float] = {}
+    for a, b, score in edges:
+        na, nb = shown[hashes[a]], shown[hashes[b]]
+        if na != nb:
+            pair = (na, nb) if na < nb else (nb, na)
+            best[pair] = max(score, best.get(pair, score))
+    return [(a, b, score) for (a, b), score in best.items()]
 
 
 def _make_group(

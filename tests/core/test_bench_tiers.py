@@ -52,6 +52,12 @@ def test_perceptual_tier_pairs_each_wallpaper_with_its_screenshot(bench_library:
         assert any(str(full) in g and screenshot in g for g in groups), full.name
 
 
+def test_perceptual_groups_show_each_content_once(bench_library: Library) -> None:
+    for group in bench_library.groups(Tier.PERCEPTUAL):
+        hashes = [m.file.content_hash for m in group.members]
+        assert len(hashes) == len(set(hashes)), group.id
+
+
 def test_perceptual_groups_never_chain(bench_library: Library) -> None:
     from core.perceptual import DEFAULT_DISTANCE
     from core.phash import similarity
