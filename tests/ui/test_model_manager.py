@@ -103,6 +103,7 @@ def test_device_choice_goes_to_the_library(qtbot, window: MainWindow) -> None:  
     assert [dialog.device.itemText(i) for i in range(dialog.device.count())] == ["auto", "cpu", "cuda", "mps"]
     assert dialog.device.currentText() == "auto"
     dialog.device.setCurrentText("cpu")
-    with qtbot.waitSignal(window.client.models_ready, timeout=TIMEOUT_MS) as ready:
+    answered = lambda state: state.device == "cpu"  # noqa: E731 - earlier answers may still be on their way
+    with qtbot.waitSignal(window.client.models_ready, timeout=TIMEOUT_MS, check_params_cb=answered):
         dialog.device.activated.emit(dialog.device.currentIndex())
-    assert ready.args[0].device == "cpu"
+    qtbot.waitUntil(lambda: dialog.device.currentText() == "cpu" and dialog.state.device == "cpu", timeout=TIMEOUT_MS)
