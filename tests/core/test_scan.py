@@ -7,6 +7,9 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
+import core.scanner
 from core.cancel import CancelToken
 from core.entities import Phase, ScanProgress, ScanRequest, Tier
 from core.library import Library
@@ -68,16 +71,20 @@ def test_moved_file_keeps_its_row(library: Library, tmp_path: Path) -> None:
     assert info.id == original_id and info.path == str(target)
 
 
-def test_cancel_keeps_finished_work_and_next_scan_resumes(library: Library, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cancel_keeps_finished_work_and_next_scan_resumes(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
     folder = tmp_path / "photos"
     make_photos(folder, 40)
     token = CancelToken()
+    monkeypatch.setattr(core.scanner, "PROGRESS_INTERVAL", 0.0)  # a progress call per file: cancel lands at 10
 
     def cancel_midway(progress: ScanProgress) -> None:
         if progress.phase == Phase.READ and progress.done >= 10:
             token.cancel()
 
-    first = library.scan(ScanRequest(roots=(folder,), workers=2), progress=cancel_midway, cancel=token)
+    first = library.scan(ScanRequest(roots=(folder,), workers=workers), progress=cancel_midway, cancel=token)
     assert first.cancelled
     stored = library.catalog.count_present()
     assert 0 < stored < 40
