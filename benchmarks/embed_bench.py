@@ -109,37 +109,43 @@ def bench_bf16(photos: list[Image.Image], batch_size: int) -> None:
 
 def bench_scan(name: str, count: int, peak32: float, peak16: float) -> None:
     """End to end: scan camera-like 12 MP JPEGs with the model (decode in worker processes, embed in the scan's
-    thread). Decoding and inference share the same two cores, so the machine limit is the harmonic combination
-    of the decode floor and the model's matmul limit, both measured in this run."""
-    import tempfile
-
+    thread), in fp32 and bf16. Decoding and inference share the same two cores, so the machine limit is the
+    harmonic combination of the decode floor and the model's matmul limit, both measured in this run."""
     from benchmarks.camera_library import build_camera_library
     from benchmarks.scan_bench import decode_floor
+
+    folder = build_camera_library(count)
+    floor = decode_floor(sorted(str(p) for p in folder.rglob("*.JPG")), 2)
+    print(f"end-to-end scans of {count} JPEGs of 4000x3000, decode floor {floor:.1f} files/s:")
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        encoder = build_encoder(name, pretrained=False, precision=precision)
+        gflop = gflop_per_image(encoder.model, encoder.forward, encoder.spec.input_size)  # type: ignore[attr-defined]
+        rate = _scan_rate(name, encoder, folder)
+        for peak_name, peak in (("fp32", peak32), ("bf16", peak16)):
+            if peak_name == "bf16" and precision == "fp32":
+                continue
+            limit = 1 / (1 / floor + 1 / (peak / gflop))
+            print(
+                f"  {name} {precision}: {rate:6.2f} img/s; limit from the {peak_name} peak {limit:6.2f} img/s "
+                f"({peak / gflop:.1f} img/s model, {gflop:.2f} GFLOP) -> {rate / limit:.0%}"
+            )
+
+
+def _scan_rate(name: str, encoder: object, folder: Path) -> float:
+    import tempfile
+
     from core.entities import ScanRequest
     from core.library import Library
 
-    folder = build_camera_library(count)
-    files = sorted(str(p) for p in folder.rglob("*.JPG"))
-    floor = decode_floor(files, 2)
-    torch.manual_seed(0)
-    encoder = build_encoder(name, pretrained=False)
-    bf16 = bool(getattr(encoder, "bf16", False))
-    gflop = gflop_per_image(encoder.model, encoder.forward, encoder.spec.input_size)  # type: ignore[attr-defined]
-    model_limit = (peak16 if bf16 else peak32) / gflop
-    limit = 1 / (1 / floor + 1 / model_limit)
     with tempfile.TemporaryDirectory() as library_dir:
         library = Library(library_dir)
-        library.models.use_encoder(name, encoder)
+        library.models.use_encoder(name, encoder)  # type: ignore[arg-type]
         started = time.perf_counter()
         summary = library.scan(ScanRequest(roots=(folder,), model=name, workers=2))
         rate = summary.embedded / (time.perf_counter() - started)
         library.close()
-    precision = "bf16" if bf16 else "fp32"
-    print(f"end-to-end scan, {name} ({precision}), {summary.embedded} JPEGs of 4000x3000: {rate:.2f} img/s")
-    print(
-        f"  decode floor {floor:.1f} files/s, model limit {model_limit:.2f} img/s "
-        f"({precision} peak / {gflop:.2f} GFLOP), combined limit {limit:.2f} img/s -> {rate / limit:.0%} of limit"
-    )
+    return rate
 
 
 def main() -> None:

@@ -154,11 +154,11 @@ class EmbeddingStage:
         encoder: Encoder,
         store: EmbeddingStore,
         cancel: CancelToken | None = None,
-        batch_size: int = DEFAULT_BATCH,
+        batch_size: int | None = None,
     ) -> None:
         self.encoder = encoder
         self.store = store
-        self.batch_size = batch_size
+        self.batch_size = batch_size or DEFAULT_BATCH
         self.pending: list[tuple[int, Image.Image]] = []
         self.cancel = cancel
 
@@ -168,9 +168,10 @@ class EmbeddingStage:
     def accept(self, catalog: Catalog, file_id: int, image: Image.Image) -> None:
         self.pending.append((file_id, image))
 
-    def flush(self, catalog: Catalog) -> int:
+    def flush(self, catalog: Catalog, final: bool) -> int:
+        """Embed full batches (a partial one only when final): batch size is what keeps the matmuls efficient."""
         done = 0
-        while self.pending:
+        while len(self.pending) >= self.batch_size or (final and self.pending):
             if self.cancel is not None and self.cancel.cancelled:
                 self.pending.clear()
                 self.cancel.raise_if_cancelled()

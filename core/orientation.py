@@ -67,7 +67,7 @@ class OrientationStage:
     def accept(self, catalog: Catalog, file_id: int, image: Image.Image) -> None:
         return None
 
-    def flush(self, catalog: Catalog) -> int:
+    def flush(self, catalog: Catalog, final: bool) -> int:
         return 0
 
     def finish(self, catalog: Catalog, cancel: CancelToken) -> None:

@@ -10,6 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
+import core.embedding
 import core.scanner
 from core.cancel import CancelToken
 from core.embed import build_encoder
@@ -69,14 +70,16 @@ def test_cancel_mid_embedding_then_resume(
     real_flush = EmbeddingStage.flush
     flushes: list[int] = []
 
-    def flush_then_cancel(self: EmbeddingStage, catalog: object) -> int:
-        done = real_flush(self, catalog)  # type: ignore[arg-type]
-        flushes.append(done)
+    def flush_then_cancel(self: EmbeddingStage, catalog: object, final: bool) -> int:
+        done = real_flush(self, catalog, final)  # type: ignore[arg-type]
+        if done:
+            flushes.append(done)
         if len(flushes) == 2:
             token.cancel()
         return done
 
     monkeypatch.setattr(core.scanner, "COMMIT_EVERY_FILES", 4)
+    monkeypatch.setattr(core.embedding, "DEFAULT_BATCH", 4)
     monkeypatch.setattr(EmbeddingStage, "flush", flush_then_cancel)
     first = scan(tiny_library, folder, cancel=token)
     assert first.cancelled  # type: ignore[attr-defined]
