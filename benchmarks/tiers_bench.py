@@ -274,10 +274,11 @@ def main() -> None:
     copy_t, similar_t = library.models.threshold(model, Tier.COPY), library.models.threshold(model, Tier.SIMILAR)
     exact = twinlens_groups(library, Tier.EXACT)
     copies = twinlens_groups(library, Tier.COPY)
+    perceptual = with_same_bytes(twinlens_groups(library, Tier.PERCEPTUAL), digests)
     rows = [
         row("twinlens", "exact", truth, exact, "exact"),
         row("twinlens", f"copy+exact t={copy_t:.3f}", truth, with_same_bytes(copies, digests) + exact, "copy"),
-        row("twinlens", "perceptual d=10", truth, twinlens_groups(library, Tier.PERCEPTUAL) + exact, "copy"),
+        row("twinlens", "perceptual+exact d=10", truth, perceptual + exact, "copy"),
     ]
     if similar_t is not None:
         similar = twinlens_groups(library, Tier.SIMILAR)
