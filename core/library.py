@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core.cancel import NEVER_CANCELLED, CancelToken
 from core.catalog import Catalog
+from core.decisions import mark_not_duplicates
 from core.entities import DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
 from core.grouping import embedding_groups, exact_groups, perceptual_groups
 from core.keep import DEFAULT_RULES, KeepRule, parse_rules
@@ -25,8 +26,8 @@ from core.trash import (
     journal_batches,
     preview_trash,
     trash_files,
-    undo_batch,
 )
+from core.undo import undo
 
 MODEL_FREE_TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
 
@@ -99,7 +100,14 @@ class Library:
         return trash_files(self.catalog, request, backend)
 
     def undo(self, batch_id: str | None = None, backend: TrashBackend | None = None) -> UndoOutcome:
-        return undo_batch(self.catalog, batch_id, backend)
+        """Undo a trash batch or a "not duplicates" decision (the newest one when batch_id is None)."""
+        return undo(self.catalog, batch_id, backend)
+
+    def mark_not_duplicates(self, group: DuplicateGroup) -> str:
+        """Remember that a group's photos are not duplicates (by content, journaled, undoable)."""
+        return mark_not_duplicates(
+            self.catalog, [m.file.content_hash for m in group.members], [m.file.path for m in group.members]
+        )
 
     def journal(self, limit: int = 50) -> list[JournalBatch]:
         return journal_batches(self.catalog, limit)

@@ -81,8 +81,9 @@ class TrashOutcome:
 @dataclass(frozen=True)
 class UndoOutcome:
     batch_id: str
-    restored: tuple[str, ...]
+    restored: tuple[str, ...]  # trash: files put back; not-duplicates: the photos grouped together again
     failed: tuple[tuple[str, str], ...]  # (path, reason): the reason says where the file is
+    action: str = "trash"
 
 
 @dataclass(frozen=True)

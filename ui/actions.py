@@ -20,7 +20,9 @@ class AppActions(QObject):
             "&Not duplicates", "Ctrl+N", "These files are not duplicates: never group them together again"
         )
         self.trash = self._make("Move marked to &trash…", QKeySequence.StandardKey.Delete, "Preview, then trash")
-        self.undo = self._make("&Undo last trash", QKeySequence.StandardKey.Undo, "Restore the last trashed batch")
+        self.undo = self._make(
+            "&Undo", QKeySequence.StandardKey.Undo, "Undo the last trash or \u201cnot duplicates\u201d"
+        )
         self.quit = self._make("&Quit", QKeySequence.StandardKey.Quit, "Close Twinlens")
         self.compare = self._make(
             "&Compare group…", "Ctrl+Return", "Compare the group's photos side by side (also: Enter on a group)"

@@ -77,6 +77,8 @@ def trash_outcome_text(outcome: TrashOutcome) -> tuple[str, str]:
 def undo_outcome_text(outcome: UndoOutcome) -> tuple[str, str]:
     if not outcome.batch_id:
         return "There is nothing to undo.", ""
+    if outcome.action == "not-duplicates":
+        return f"Took back \u201cnot duplicates\u201d: {count(len(outcome.restored), 'photo')} can group again.", ""
     summary = f"Restored {count(len(outcome.restored), 'file')} to where they were."
     if outcome.failed:
         summary += f" {len(outcome.failed):,} could not be restored."

