@@ -20,6 +20,7 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (xdg / "data").mkdir(parents=True)
     monkeypatch.setenv("XDG_DATA_HOME", str(xdg / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(xdg / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg / "cache"))
     monkeypatch.setenv("TWINLENS_LIBRARY", str(tmp_path / "library"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 

@@ -49,16 +49,23 @@ def build_timm_encoder(
         weights_identity = _hf_identity(spec)
     data_config = resolve_data_config(model=model)  # type: ignore[no-untyped-call]
     resolved_device = resolve_device(device)
+    model_id = make_model_id(spec.name, weights_identity, data_config, [timm_name, model_kwargs])
+    bf16 = use_bf16(str(overrides.pop("precision", "auto")), spec.name, resolved_device)
+    forward = model.eval().forward
+    if resolved_device == "cpu" and not bf16 and overrides.pop("runtime", "auto") != "torch":
+        from core.embed.onnx_runtime import onnx_forward
+
+        forward = onnx_forward(model, forward, model_id, int(data_config["input_size"][-1])) or forward
     return TorchImageEncoder(
         spec,
         model,
         create_transform(**data_config, is_training=False),
-        model.forward,
-        model_id=make_model_id(spec.name, weights_identity, data_config, [timm_name, model_kwargs]),
+        forward,
+        model_id=model_id,
         dim=cast(int, model.num_features),
         device=resolved_device,
         batch_size=int(str(overrides.pop("batch_size", 16))),
-        bf16=use_bf16(str(overrides.pop("precision", "auto")), spec.name, resolved_device),
+        bf16=bf16,
     )
 
 

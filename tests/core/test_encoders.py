@@ -148,3 +148,28 @@ def test_explicit_precision_is_honoured() -> None:
     assert tiny_dinov2(precision="bf16").bf16 is True  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="precision"):
         tiny_dinov2(precision="fp8")
+
+
+def test_fp32_on_cpu_runs_through_onnxruntime_with_torch_results(tmp_path: Path) -> None:
+    images = photos(3)
+    reference = tiny_dinov2(precision="fp32", runtime="torch")
+    through_ort = tiny_dinov2(precision="fp32")
+    assert through_ort.forward is not reference.forward
+    exported = list((tmp_path / "xdg" / "cache").rglob("*.onnx"))
+    assert len(exported) == 1, "the export is cached in the user cache folder"
+    np.testing.assert_allclose(through_ort.embed_images(images), reference.embed_images(images), atol=1e-4)
+    again = tiny_dinov2(precision="fp32")
+    assert list((tmp_path / "xdg" / "cache").rglob("*.onnx")) == exported
+    np.testing.assert_allclose(again.embed_images(images), reference.embed_images(images), atol=1e-4)
+
+
+def test_onnxruntime_failure_falls_back_to_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.embed.onnx_runtime as onnx_runtime
+
+    def broken_export(*args: Any) -> None:
+        raise RuntimeError("exporter cannot handle this model")
+
+    monkeypatch.setattr(onnx_runtime, "_export", broken_export)
+    encoder = tiny_dinov2(precision="fp32")
+    assert encoder.forward == encoder.model.forward
+    assert_unit_rows(encoder.embed_images(photos(2)), 64, 2)
