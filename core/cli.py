@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-embed", action="store_true", help="model-free tiers only (exact, perceptual)")
     scan.add_argument("--model", default=None, help=f"embedding model ({', '.join(list_models())})")
     scan.add_argument("--weights", type=Path, default=None, help="local weights file for the model (imported)")
+    scan.add_argument(
+        "--neighbours", type=int, default=None, help="nearest photos stored per photo for copy/similar (default 16)"
+    )
     scan.add_argument("--include-hidden", action="store_true", help="also scan hidden folders and files")
     scan.add_argument("--exclude", action="append", default=[], type=Path, help="folder to skip (repeatable)")
     scan.add_argument("--workers", type=int, default=None, help="decoding processes (default: one per core)")
@@ -81,6 +84,12 @@ def cmd_scan(library: Library, args: argparse.Namespace) -> int:
         print(f"twinlens: no such folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
     model = None if args.no_embed else (args.model or library.models.active_model() or DEFAULT_MODEL)
+    if args.neighbours is not None:
+        try:
+            library.models.set_neighbours(args.neighbours)
+        except ValueError as error:
+            print(f"twinlens: {error}", file=sys.stderr)
+            return 2
     request = ScanRequest(
         roots=tuple(p.resolve() for p in args.paths),
         include_hidden=args.include_hidden,

@@ -161,6 +161,7 @@ class EmbeddingStage:
         self.batch_size = batch_size or DEFAULT_BATCH
         self.pending: list[tuple[int, Image.Image]] = []
         self.cancel = cancel
+        self.neighbours = DEFAULT_K
 
     def files_needing_images(self, catalog: Catalog) -> set[int]:
         return self.store.missing_file_ids()
@@ -182,4 +183,4 @@ class EmbeddingStage:
         return done
 
     def finish(self, catalog: Catalog, cancel: CancelToken) -> None:
-        self.store.link_new(cancel=cancel)
+        self.store.link_new(self.neighbours, cancel=cancel)

@@ -13,7 +13,7 @@ from core.catalog import Catalog
 from core.decode import DecodeError, decode_image
 from core.embed.encoders import Encoder, TextEncoder, build_encoder
 from core.embed.registry import ModelSpec, get_spec
-from core.embedding import EmbeddingStage, EmbeddingStore
+from core.embedding import DEFAULT_K, EmbeddingStage, EmbeddingStore
 from core.entities import FileInfo, Tier
 from core.orientation import OrientationStage
 
@@ -106,7 +106,19 @@ class ModelService:
         self.set_active_model(name)
         store = self.store(name)
         assert store is not None  # the encoder just recorded its model id
-        return EmbeddingStage(encoder, store, cancel)
+        stage = EmbeddingStage(encoder, store, cancel)
+        stage.neighbours = self.neighbours()
+        return stage
+
+    def neighbours(self) -> int:
+        """k of the stored k-NN graph: how many nearest photos each new photo is linked to."""
+        return int(self.catalog.get_setting("neighbours") or DEFAULT_K)
+
+    def set_neighbours(self, k: int) -> None:
+        """Takes effect for photos embedded from now on (already linked photos keep their pairs)."""
+        if not 1 <= k <= 256:
+            raise ValueError("the number of neighbours must be between 1 and 256")
+        self.catalog.set_setting("neighbours", str(k))
 
     def orientation_stage(self, name: str) -> OrientationStage:
         """Re-scores uncertain pairs with one photo rotated (core/orientation.py); runs after `stage`."""

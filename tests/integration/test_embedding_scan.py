@@ -144,3 +144,19 @@ def test_progress_reports_embedding_phase(tiny_library: Library, tmp_path: Path)
     scan(tiny_library, folder, progress=lambda p: phases.append(p.phase))
     assert Phase.EMBED in phases and phases[-1] == Phase.DONE
     assert isinstance(ScanProgress(Phase.EMBED, 0, 0), ScanProgress)
+
+
+def test_neighbour_count_is_a_library_setting(tiny_library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    make_folder(folder, 8)
+    tiny_library.models.set_neighbours(2)
+    scan(tiny_library, folder)
+    store = tiny_library.models.store(MODEL)
+    assert store is not None
+    sql = "SELECT count(*) FROM neighbours WHERE source = ?"
+    pairs = tiny_library.catalog.db.execute(sql, [store.model_id]).fetchone()[0]
+    # A random tiny model scores every pair above the link floor: with the default k=16 all 28 pairs of 8
+    # photos are stored; with k=2 each photo stores at most 2, so at most 16.
+    assert 0 < pairs <= 8 * 2
+    with pytest.raises(ValueError):
+        tiny_library.models.set_neighbours(0)
