@@ -63,7 +63,7 @@ def test_desktop_entry_starts_the_gui_with_the_app_icon() -> None:
 
 
 def test_desktop_file_validates_when_the_tool_is_there() -> None:
-    tool = shutil.which("desktop-file-validate")
+    tool = required_tool("desktop-file-validate")
     if tool is None:
         pytest.skip("desktop-file-validate is not installed (apt-get install desktop-file-utils)")
     result = subprocess.run([tool, str(DESKTOP)], capture_output=True, text=True, check=False)
