@@ -10,15 +10,13 @@ failed download. Sibling of ui_screenshots.py, whose helpers it uses.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.ui_screenshots import shoot, wait_for
+from benchmarks.ui_screenshots import shoot, shoot_all, wait_for
 
 
 def scan_with_sscd(photos: Path, library: Path) -> None:
@@ -97,17 +95,13 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     window.close()
 
 
+def offline_hub(tmp: Path) -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"  # this machine has no route to the hub: show that state plainly
+    os.environ["HF_HOME"] = str(tmp / "hf")
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("photos", type=Path)
-    parser.add_argument("--out", type=Path, default=Path(".shots"))
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="twinlens-qshots-") as tmp:
-        os.environ["HF_HUB_OFFLINE"] = "1"  # this machine has no route to the hub: show that state plainly
-        os.environ["HF_HOME"] = str(Path(tmp) / "hf")
-        run(args.photos.resolve(), args.out.resolve(), Path(tmp))
-    return 0
+    return shoot_all(run, offline_hub)
 
 
 if __name__ == "__main__":

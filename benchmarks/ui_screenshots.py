@@ -12,6 +12,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -80,15 +81,21 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     window.close()
 
 
-def main() -> int:
+def shoot_all(run: Callable[[Path, Path, Path], None], prepare: Callable[[Path], None] = lambda tmp: None) -> int:
+    """Command line shared by the screenshot drivers: PHOTOS [--out DIR], a scratch folder for the library."""
     parser = argparse.ArgumentParser()
     parser.add_argument("photos", type=Path)
     parser.add_argument("--out", type=Path, default=Path(".shots"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="twinlens-shots-") as tmp:
+        prepare(Path(tmp))
         run(args.photos.resolve(), args.out.resolve(), Path(tmp))
     return 0
+
+
+def main() -> int:
+    return shoot_all(run)
 
 
 if __name__ == "__main__":

@@ -121,14 +121,24 @@ def cmd_scan(library: Library, args: argparse.Namespace) -> int:
     return 130 if summary.cancelled else exit_code
 
 
-def cmd_calibrate(library: Library, args: argparse.Namespace) -> int:
-    model = args.model or library.models.active_model()
+# What a model command reports plainly and exits 2 on: missing or wrong weights, bad arguments, unreadable files.
+MODEL_ERRORS = (MissingWeightsError, WeightsFormatError, UnknownModelError, ValueError, OSError)
+
+
+def _model_for(library: Library, args: argparse.Namespace) -> str | None:
+    model: str | None = args.model or library.models.active_model()
     if model is None:
         print("twinlens: this library has no embeddings yet: scan it with --model first", file=sys.stderr)
+    return model
+
+
+def cmd_calibrate(library: Library, args: argparse.Namespace) -> int:
+    model = _model_for(library, args)
+    if model is None:
         return 2
     try:
         result = calibrate(library.models, model, args.target_precision, args.sample)
-    except (MissingWeightsError, WeightsFormatError, UnknownModelError, ValueError) as error:
+    except MODEL_ERRORS as error:
         print(f"twinlens: {error}", file=sys.stderr)
         return 2
     print("\n".join(describe(result)))
@@ -136,13 +146,12 @@ def cmd_calibrate(library: Library, args: argparse.Namespace) -> int:
 
 
 def cmd_query(library: Library, args: argparse.Namespace) -> int:
-    model = args.model or library.models.active_model()
+    model = _model_for(library, args)
     if model is None:
-        print("twinlens: this library has no embeddings yet: scan it with --model first", file=sys.stderr)
         return 2
     try:
         results = library.models.query_image(args.image, model, args.k)
-    except (MissingWeightsError, WeightsFormatError, UnknownModelError, ValueError, OSError) as error:
+    except MODEL_ERRORS as error:
         print(f"twinlens: {error}", file=sys.stderr)
         return 2
     if args.json:
