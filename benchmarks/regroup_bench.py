@@ -3,8 +3,9 @@
 A temporary library gets 100,000 file rows, a float16 vector per file and 16 stored neighbours per file
 (a share of the files, 15 % by default, in clusters of 2-8 near copies; every file also linked to random
 others at low scores), as a scan would leave them. Then the copy and similar tiers are grouped at several
-thresholds; the first call reads the graph (cached afterwards until the pairs or the files change), the later
-ones are the "move the slider" case.
+thresholds. Every call is a regroup with no model and no index query: it reads the stored pairs at or above its
+threshold (a range scan of the score index; kept until the database changes, and reused for higher
+thresholds), then clusters them.
 
     .venv/bin/python benchmarks/regroup_bench.py [--files 100000]
 """

@@ -73,6 +73,12 @@ class Catalog:
         compare it to know whether they may be stale."""
         return int(self.db.conn.total_changes)
 
+    def change_marker(self) -> tuple[int, int]:
+        """Differs whenever any connection (this one, another thread's or another process's) committed a change
+        since it was last read: for caches of derived data that must never outlive the rows they came from."""
+        data_version = int(self.db.execute("PRAGMA data_version").fetchone()[0])
+        return data_version, int(self.db.conn.total_changes)
+
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         cursor = self.db.conn.cursor()
         cursor.row_factory = sqlite3.Row

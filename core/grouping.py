@@ -63,7 +63,7 @@ def embedding_groups(
     """Copy or similar groups from the stored nearest-neighbour graph of one model (see core/tiers.py).
 
     For the similar tier, `copy_threshold` collapses each copy group into one node first."""
-    graph = load_graph(catalog, store.model_id)
+    graph = load_graph(catalog, store.model_id, threshold)
     scorer = PairScorer(graph, catalog, store.model_id, store.dim)
     if tier == Tier.COPY:
         stars = copy_stars(graph, catalog, threshold)

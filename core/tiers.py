@@ -15,12 +15,14 @@ Groups are star clusters (`core.clustering`): each member scores at least the ti
 group's representative (chain-safe), and each group reports its lowest and highest pairwise score; pairs the
 k-NN graph did not store are scored from the stored vectors of that group's members only.
 
-The graph (every stored pair of one source, down to the link floor) is read once per library state and kept
-in memory as numpy arrays, so a new threshold costs a numpy filter and the clustering, not a database scan.
+The graph (the stored pairs of one source at or above the threshold, less a margin) is read with a range scan
+of the score index and kept in memory as numpy arrays until the database changes, so moving a threshold costs
+a numpy filter and the clustering, and a first grouping reads only the pairs it can use.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -63,66 +65,49 @@ class NeighbourGraph:
         return [float(self.key_scores[i]) if ok else None for i, ok in zip(at.tolist(), found.tolist(), strict=True)]
 
 
-_CACHE: dict[tuple[str, str], tuple[tuple[object, ...], NeighbourGraph]] = {}
+@dataclass(frozen=True)
+class _Cached:
+    marker: tuple[int, int]
+    floor: float
+    graph: NeighbourGraph
 
 
-def _signature(catalog: Catalog, source: str) -> tuple[object, ...]:
-    """Changes whenever the pairs of this source or the set of present files change."""
-    pairs = catalog.db.execute(
-        "SELECT count(*), total(score) FROM neighbours WHERE source IN (?, ?)", [source, source + ORIENTED_SUFFIX]
-    ).fetchone()
-    files = catalog.db.execute(
-        "SELECT count(*), total(id), max(last_scan), total(length(content_hash)) FROM files WHERE status = 'present'"
-    ).fetchone()
-    return (*pairs, *files)
+_CACHE: weakref.WeakKeyDictionary[Catalog, dict[str, _Cached]] = weakref.WeakKeyDictionary()
 
 
-def load_graph(catalog: Catalog, source: str) -> NeighbourGraph:
-    """The stored graph of one source, cached per library until pairs or present files change."""
-    key = (str(catalog.library_dir), source)
-    signature = _signature(catalog, source)
-    cached = _CACHE.get(key)
-    if cached is not None and cached[0] == signature:
-        return cached[1]
-    graph = _read_graph(catalog, source)
-    _CACHE[key] = (signature, graph)
+def load_graph(catalog: Catalog, source: str, threshold: float) -> NeighbourGraph:
+    """The stored pairs of one source scoring at least `threshold`, cached per catalog until anything in the
+    database changes; a cached graph read for a lower threshold serves a higher one."""
+    marker = catalog.change_marker()
+    per_source = _CACHE.setdefault(catalog, {})
+    cached = per_source.get(source)
+    if cached is not None and cached.marker == marker and cached.floor <= threshold:
+        return cached.graph
+    graph = _read_graph(catalog, source, threshold)
+    per_source[source] = _Cached(marker, threshold, graph)
     return graph
 
 
-def _read_graph(catalog: Catalog, source: str) -> NeighbourGraph:
-    present = catalog.db.execute("SELECT id, content_hash FROM files WHERE status = 'present' ORDER BY id").fetchall()
-    ids = np.asarray([r[0] for r in present], dtype=np.int64)
-    hashes = [str(r[1]) for r in present]
-    _, codes = np.unique(np.asarray(hashes, dtype=object), return_inverse=True) if hashes else (None, ids)
+def _read_graph(catalog: Catalog, source: str, floor: float) -> NeighbourGraph:
+    """Pairs between present files with different bytes, one row per pair: the best of its plain and its
+    oriented score. Only pairs at or above the floor are read (a range scan of the score index)."""
     rows = catalog.db.execute(
-        "SELECT a, b, score FROM neighbours WHERE source IN (?, ?)", [source, source + ORIENTED_SUFFIX]
+        "SELECT n.a, n.b, n.score, fa.content_hash, fb.content_hash FROM neighbours n "
+        "JOIN files fa ON fa.id = n.a JOIN files fb ON fb.id = n.b "
+        "WHERE n.source IN (?, ?) AND n.score >= ? AND fa.status = 'present' AND fb.status = 'present' "
+        "AND fa.content_hash != fb.content_hash",
+        [source, source + ORIENTED_SUFFIX, floor],
     ).fetchall()
-    raw = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
-    a, b, score = raw[:, 0].astype(np.int64), raw[:, 1].astype(np.int64), raw[:, 2].astype(np.float32)
-    if len(a):  # one row per pair: the best of the plain and the oriented score
-        keys = a * _KEY_SHIFT + b
-        order = np.lexsort((-score, keys))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = keys[order][1:] != keys[order][:-1]
-        a, b, score = a[order][first], b[order][first], score[order][first]
-    live = _is_present(ids, a) & _is_present(ids, b)
-    a, b, score = a[live], b[live], score[live]
-    distinct = codes[np.searchsorted(ids, a)] != codes[np.searchsorted(ids, b)]
-    a, b, score = a[distinct], b[distinct], score[distinct]
+    a = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    b = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    score = np.fromiter((r[2] for r in rows), dtype=np.float32, count=len(rows))
+    content = {r[0]: r[3] for r in rows} | {r[1]: r[4] for r in rows}
     keys = a * _KEY_SHIFT + b
-    order = np.argsort(keys, kind="stable")
-    involved = np.unique(np.concatenate([a, b]))
-    rows = np.searchsorted(ids, involved).tolist()
-    content = {int(i): hashes[j] for i, j in zip(involved.tolist(), rows, strict=True)}
-    return NeighbourGraph(a, b, score, keys[order], score[order], content)
-
-
-def _is_present(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    if not len(ids):
-        return np.zeros(len(wanted), dtype=bool)
-    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
-    found: np.ndarray = ids[at] == wanted
-    return found
+    order = np.lexsort((-score, keys))  # by pair, best score first
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = keys[order][1:] != keys[order][:-1]
+    best = order[first]
+    return NeighbourGraph(a[best], b[best], score[best], keys[best], score[best], content)
 
 
 def content_edges(graph: NeighbourGraph, threshold: float, catalog: Catalog) -> list[tuple[int, int, float]]:

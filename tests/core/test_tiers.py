@@ -90,3 +90,22 @@ def test_regrouping_uses_the_cached_graph_until_pairs_change(library: Library) -
     assert library.groups(Tier.COPY, 0.97) == []
     library.catalog.add_neighbours(MODEL_ID, [(2, 3, 0.99)])
     assert {"p2.jpg", "p3.jpg"} in _names(library.groups(Tier.COPY, 0.97))
+
+
+def test_lower_threshold_reads_the_pairs_the_cached_graph_left_out(library: Library) -> None:
+    vectors = _unit([1, 0], [0.96, 0.28], [0.8, 0.6])
+    _fill(library, vectors, [(1, 2, 0.96), (1, 3, 0.8)])
+    assert _names(library.groups(Tier.COPY, 0.9)) == [{"p1.jpg", "p2.jpg"}]
+    assert _names(library.groups(Tier.COPY, 0.75)) == [{"p1.jpg", "p2.jpg", "p3.jpg"}]
+    assert _names(library.groups(Tier.COPY, 0.9)) == [{"p1.jpg", "p2.jpg"}]
+
+
+def test_a_change_by_another_connection_is_seen(library: Library) -> None:
+    vectors = _unit([1, 0], [0.96, 0.28], [0, 1])
+    _fill(library, vectors, [(1, 2, 0.96)])
+    assert len(library.groups(Tier.COPY, 0.9)) == 1
+    other = Library(library.catalog.library_dir)
+    other.catalog.db.execute("UPDATE files SET status = 'removed' WHERE id = 2")
+    other.catalog.db.conn.commit()
+    other.close()
+    assert library.groups(Tier.COPY, 0.9) == []
