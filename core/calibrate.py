@@ -13,6 +13,8 @@ Method
    EXIF orientation does), and a small text overlay. Every copy is encoded to bytes in its format and decoded
    again through the scan's decoder, then embedded by the same encoder a scan uses. Rotated copies are also
    scored the way `core.orientation` re-scores them (thumbnail turned upright), because the copy tier does.
+   Crops are scored plainly, without the crop check of `core.crop_check`: the copy tier scores them at least
+   that high, so the chosen threshold errs towards precision.
 3. Positives for the copy tier: (photo, its copy). Negatives: every (photo, other photo or other photo's copy)
    pair, plus "burst" pairs: two overlapping crops of one photo (70 % of each side, 30 % apart horizontally,
    10 % vertically, slightly different brightness), which are similar shots, not copies.

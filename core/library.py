@@ -52,7 +52,7 @@ class Library:
         all_stages = list(stages)
         if request.model:
             all_stages.append(self.models.stage(request.model, request.weights, cancel))
-            all_stages.append(self.models.orientation_stage(request.model))
+            all_stages.append(self.models.rescore_stage(request.model))
         return Scanner(self.catalog, progress, cancel, all_stages).scan(request)
 
     def groups(self, tier: Tier, threshold: float | None = None) -> list[DuplicateGroup]:

@@ -15,7 +15,7 @@ from core.embed.encoders import Encoder, TextEncoder, build_encoder
 from core.embed.registry import ModelSpec, get_spec
 from core.embedding import DEFAULT_K, EmbeddingStage, EmbeddingStore
 from core.entities import FileInfo, Tier
-from core.orientation import OrientationStage
+from core.rescore import RescoreStage
 
 ACTIVE_MODEL_KEY = "active_model"
 
@@ -120,10 +120,10 @@ class ModelService:
             raise ValueError("the number of neighbours must be between 1 and 256")
         self.catalog.set_setting("neighbours", str(k))
 
-    def orientation_stage(self, name: str) -> OrientationStage:
-        """Re-scores uncertain pairs with one photo rotated (core/orientation.py); runs after `stage`."""
-        copy = self.threshold(name, Tier.COPY)
-        return OrientationStage(self.encoder(name), self.catalog, None if copy is None else max(copy, 0.95))
+    def rescore_stage(self, name: str) -> RescoreStage:
+        """Re-scores uncertain pairs with one photo rotated or the crop undone (core/rescore.py); runs after
+        `stage`."""
+        return RescoreStage(self.encoder(name), self.catalog, self.threshold(name, Tier.COPY))
 
     def is_calibrated(self, name: str) -> bool:
         model_id = self.model_id(name)

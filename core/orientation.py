@@ -1,4 +1,4 @@
-"""Rotated copies: a scan stage that re-scores uncertain pairs with one photo turned upright again.
+"""Rotated copies: re-score uncertain pairs with one photo turned upright again (run by core/rescore.py).
 
 Copy-detection models match resized, recompressed, cropped and recoloured copies, but a copy whose pixels
 were rotated by 90 or 180 degrees (an editor that "applied" the EXIF orientation, a phone that saved it
@@ -24,7 +24,6 @@ from core.cancel import CancelToken
 from core.catalog import Catalog
 from core.embed.encoders import Encoder
 from core.embedding import LINK_FLOOR, EmbeddingStore
-from core.entities import Phase
 from core.tiers import ORIENTED_SUFFIX
 
 _ROTATIONS_SWAPPED = (90, 270)
@@ -51,41 +50,21 @@ def oriented_score(
     return max([plain, *scores])
 
 
-class OrientationStage:
-    """A ScanStage that runs after the embedding stage (it needs the stored pairs, not the decoded images)."""
-
-    phase = Phase.INDEX
-
-    def __init__(self, encoder: Encoder, catalog: Catalog, band_high: float | None = None) -> None:
-        self.encoder = encoder
-        self.store = EmbeddingStore(catalog, encoder.model_id, encoder.dim)
-        self.band_high = 0.95 if band_high is None else band_high
-
-    def files_needing_images(self, catalog: Catalog) -> set[int]:
-        return set()
-
-    def accept(self, catalog: Catalog, file_id: int, image: Image.Image) -> None:
-        return None
-
-    def flush(self, catalog: Catalog, final: bool) -> int:
-        return 0
-
-    def finish(self, catalog: Catalog, cancel: CancelToken) -> None:
-        check_rotations(catalog, self.encoder, self.store, self.band_high, cancel)
-
-
-def _unchecked_pairs(catalog: Catalog, source: str, low: float, high: float) -> list[tuple[int, int, float]]:
+def unchecked_pairs(
+    catalog: Catalog, source: str, suffix: str, low: float, high: float
+) -> list[tuple[int, int, float]]:
+    """Pairs of present files with different bytes scoring in [low, high) that have no row under the suffix."""
     rows = catalog.db.execute(
         "SELECT n.a, n.b, n.score FROM neighbours n "
         "JOIN files fa ON fa.id = n.a AND fa.status = 'present' JOIN files fb ON fb.id = n.b AND fb.status = 'present' "
         "LEFT JOIN neighbours o ON o.source = ? AND o.a = n.a AND o.b = n.b "
         "WHERE n.source = ? AND n.score >= ? AND n.score < ? AND o.a IS NULL AND fa.content_hash != fb.content_hash",
-        [source + ORIENTED_SUFFIX, source, low, high],
+        [source + suffix, source, low, high],
     ).fetchall()
     return [(int(a), int(b), float(s)) for a, b, s in rows]
 
 
-def _thumbnail(catalog: Catalog, file_id: int) -> Image.Image | None:
+def thumbnail_image(catalog: Catalog, file_id: int) -> Image.Image | None:
     data = catalog.thumbnail(file_id)
     if data is None:
         return None
@@ -97,7 +76,7 @@ def check_rotations(
     catalog: Catalog, encoder: Encoder, store: EmbeddingStore, band_high: float, cancel: CancelToken | None = None
 ) -> int:
     """Re-score every unchecked pair in [LINK_FLOOR, band_high) with the newer photo rotated; returns how many."""
-    pairs = _unchecked_pairs(catalog, store.model_id, LINK_FLOOR, band_high)
+    pairs = unchecked_pairs(catalog, store.model_id, ORIENTED_SUFFIX, LINK_FLOOR, band_high)
     if not pairs:
         return 0
     ids = sorted({n for a, b, _ in pairs for n in (a, b)})
@@ -111,7 +90,7 @@ def check_rotations(
     for file_id, angles in wanted.items():
         if cancel is not None:
             cancel.raise_if_cancelled()
-        thumb = _thumbnail(catalog, file_id)
+        thumb = thumbnail_image(catalog, file_id)
         rotated[file_id] = rotated_vectors(encoder, thumb, sorted(angles)) if thumb else {}
     rows = [
         (a, b, oriented_score(s, vector_of[a], rotated[b], rotations_to_try(sizes[a], sizes[b])))

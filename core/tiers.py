@@ -35,9 +35,10 @@ from core.decisions import not_duplicate_pairs
 from core.embedding import decode_vectors
 
 _KEY_SHIFT = np.int64(1 << 32)
-# Pairs re-scored with one file rotated (see core/calibrate.OrientationStage) are stored under this source
-# suffix; a pair's score is the best of the plain and the rotated comparison.
+# Pairs re-scored with one file rotated (core/orientation.py) or with the crop undone (core/crop_check.py) are
+# stored under these source suffixes; a pair's score is the best of its plain and re-scored comparisons.
 ORIENTED_SUFFIX = "#oriented"
+ALIGNED_SUFFIX = "#aligned"
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,13 @@ def load_graph(catalog: Catalog, source: str, threshold: float) -> NeighbourGrap
 
 def _read_graph(catalog: Catalog, source: str, floor: float) -> NeighbourGraph:
     """Pairs between present files with different bytes, one row per pair: the best of its plain and its
-    oriented score. Only pairs at or above the floor are read (a range scan of the score index)."""
+    re-scored (oriented, aligned) scores. Only pairs at or above the floor are read (a range scan)."""
     rows = catalog.db.execute(
         "SELECT n.a, n.b, n.score, fa.content_hash, fb.content_hash FROM neighbours n "
         "JOIN files fa ON fa.id = n.a JOIN files fb ON fb.id = n.b "
-        "WHERE n.source IN (?, ?) AND n.score >= ? AND fa.status = 'present' AND fb.status = 'present' "
+        "WHERE n.source IN (?, ?, ?) AND n.score >= ? AND fa.status = 'present' AND fb.status = 'present' "
         "AND fa.content_hash != fb.content_hash",
-        [source, source + ORIENTED_SUFFIX, floor],
+        [source, source + ORIENTED_SUFFIX, source + ALIGNED_SUFFIX, floor],
     ).fetchall()
     a = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     b = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))

@@ -13,10 +13,12 @@ from PIL import Image
 import core.embedding
 import core.scanner
 from core.cancel import CancelToken
+from core.crop_check import check_crops
 from core.embed import build_encoder
 from core.embedding import EmbeddingStage
 from core.entities import Phase, ScanProgress, ScanRequest, Tier
 from core.library import Library
+from tests.conftest import BENCH
 from tests.images import save_photo
 
 MODEL = "dinov2-small"
@@ -160,3 +162,42 @@ def test_neighbour_count_is_a_library_setting(tiny_library: Library, tmp_path: P
     assert 0 < pairs <= 8 * 2
     with pytest.raises(ValueError):
         tiny_library.models.set_neighbours(0)
+
+
+def test_crops_and_rotations_join_the_copy_tier_and_burst_frames_do_not(sscd_library: Library, tmp_path: Path) -> None:
+    """Real photos from ../shared/bench through the real SSCD: a 90 % off-centre crop and a copy with rotated
+    pixels score below the copy threshold plainly, and are re-scored into it; overlapping frames are not."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    with Image.open(BENCH / "photos/debian_opencv_doc/orange.jpg") as source:
+        image = source.convert("RGB")
+    w, h = image.size
+    image.save(folder / "orange.jpg", quality=95)
+    image.crop((int(w * 0.07), int(h * 0.03), int(w * 0.97), int(h * 0.93))).save(folder / "crop.jpg", quality=95)
+    image.rotate(90, expand=True).save(folder / "turned.jpg", quality=95)
+    with Image.open(BENCH / "photos/debian_skimage/gravel.png") as source:
+        scene = source.convert("RGB")
+    w, h = scene.size
+    for frame in range(2):
+        x, y = int(w * 0.15 * frame), int(h * 0.05 * frame)
+        scene.crop((x, y, x + int(w * 0.7), y + int(h * 0.7))).save(folder / f"burst{frame}.jpg", quality=92)
+    for i in range(3):
+        save_photo(folder / f"other{i}.jpg", seed=300 + i)
+    scan(sscd_library, folder, model="sscd")
+
+    threshold = sscd_library.models.threshold("sscd", Tier.COPY)
+    assert threshold is not None
+    by_name = {Path(f.path).name: f.id for f in sscd_library.catalog.present_files()}
+    store = sscd_library.models.store("sscd")
+    assert store is not None
+    plain = dict(((a, b), s) for a, b, s in sscd_library.catalog.neighbours(store.model_id, 0.0))
+    for name in ("crop.jpg", "turned.jpg"):
+        pair = tuple(sorted((by_name["orange.jpg"], by_name[name])))
+        assert plain.get(pair, 0.0) < threshold, f"{name} would be a copy without re-scoring: nothing tested"
+
+    members = [{Path(m.file.path).name for m in g.members} for g in sscd_library.groups(Tier.COPY)]
+    assert {"orange.jpg", "crop.jpg", "turned.jpg"} in members
+    assert not any({"burst0.jpg", "burst1.jpg"} <= m for m in members)
+    assert check_crops(sscd_library.catalog, sscd_library.models.encoder("sscd"), store, threshold) == 0, (
+        "pairs already checked are not checked again"
+    )
