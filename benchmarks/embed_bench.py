@@ -54,6 +54,10 @@ def matmul_peak_gflops(dtype: torch.dtype, size: int = 4096, repeats: int = 3) -
 def onnxruntime_matmul_peak_gflops(size: int = 4096, repeats: int = 3) -> float:
     """The same 4096² fp32 matmul through onnxruntime's own kernels (MLAS), which beat torch's BLAS on some
     CPUs (this AMD one): the fp32 limit must come from the faster of the two, or it understates the machine."""
+    return onnxruntime_matmul_gflops(size, size, size, repeats)
+
+
+def onnxruntime_matmul_gflops(m: int, k: int, n: int, repeats: int = 3) -> float:
     import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper
@@ -61,18 +65,62 @@ def onnxruntime_matmul_peak_gflops(size: int = 4096, repeats: int = 3) -> float:
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["a", "b"], ["c"])],
         "matmul",
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [size, size]) for n in ("a", "b")],
-        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [size, size])],
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k]), helper.make_tensor_value_info("b", 1, [k, n])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [m, n])],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     onnx.checker.check_model(model)
-    a, b = np.random.rand(size, size).astype(np.float32), np.random.rand(size, size).astype(np.float32)
+    a, b = np.random.rand(m, k).astype(np.float32), np.random.rand(k, n).astype(np.float32)
     session.run(None, {"a": a, "b": b})
     best = min(_timed(lambda: session.run(None, {"a": a, "b": b})) for _ in range(repeats))
-    return 2 * size**3 / best / 1e9
+    return 2 * m * k * n / best / 1e9
+
+
+def onnxruntime_breakdown(name: str, batch_size: int) -> None:
+    """Where onnxruntime's fp32 forward spends its time: the model's own linear-layer matmul shapes timed alone
+    (do they reach the 4096² peak?), and the share of kernel time per operator type in a profiled forward."""
+    import json
+
+    import onnxruntime as ort
+
+    from core.embed.onnx_runtime import onnx_cache_dir
+
+    encoder = build_encoder(name, pretrained=False, precision="fp32")  # exports the model if needed
+    shapes: set[tuple[int, int, int]] = set()
+
+    def record(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], _: object) -> None:
+        shapes.add((inputs[0].numel() // inputs[0].shape[-1], module.in_features, module.out_features))  # type: ignore[arg-type]
+
+    model = encoder.model  # type: ignore[attr-defined]
+    hooks = [m.register_forward_hook(record) for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    with torch.inference_mode():
+        model.forward(torch.zeros(batch_size, 3, encoder.spec.input_size, encoder.spec.input_size))
+    for hook in hooks:
+        hook.remove()
+    print(f"{name} linear layers at batch {batch_size} through onnxruntime (the 4096² peak for comparison):")
+    for m, k, n in sorted(shapes):
+        print(f"  {m}x{k} @ {k}x{n}: {onnxruntime_matmul_gflops(m, k, n):6.0f} GFLOP/s")
+    print(f"  4096x4096 @ 4096x4096: {onnxruntime_matmul_peak_gflops():6.0f} GFLOP/s")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.enable_profiling = True
+    path = onnx_cache_dir() / f"{encoder.model_id.replace('@', '-')}.onnx"
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    pixels = np.random.rand(batch_size, 3, encoder.spec.input_size, encoder.spec.input_size).astype(np.float32)
+    for _ in range(4):
+        session.run(None, {session.get_inputs()[0].name: pixels})
+    profile = Path(session.end_profiling())
+    per_op: dict[str, float] = {}
+    for event in json.loads(profile.read_text()):
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            per_op[event["args"]["op_name"]] = per_op.get(event["args"]["op_name"], 0.0) + event["dur"]
+    profile.unlink()
+    total = sum(per_op.values())
+    shares = ", ".join(f"{op} {t / total:.1%}" for op, t in sorted(per_op.items(), key=lambda x: -x[1])[:8])
+    print(f"  kernel time by operator: {shares}")
 
 
 def fp32_peak_gflops() -> float:
@@ -223,6 +271,7 @@ def main() -> None:
     parser.add_argument("--scan", type=int, default=0, help="also scan this many 12 MP JPEGs end to end")
     parser.add_argument("--scan-model", default="dinov2-small")
     parser.add_argument("--rounds", type=int, default=3, help="end-to-end rounds (median reported)")
+    parser.add_argument("--breakdown", action="store_true", help="where onnxruntime's forward of --scan-model goes")
     args = parser.parse_args()
     photos = load_photos(args.images)
     torch.set_num_threads(args.threads)
@@ -238,6 +287,8 @@ def main() -> None:
         bench_model(name, photos, peak32, args.batch_size)
     if args.bf16:
         bench_bf16(photos, args.batch_size)
+    if args.breakdown:
+        onnxruntime_breakdown(args.scan_model, args.batch_size)
     if args.scan:
         bench_scan(args.scan_model, args.scan, args.rounds)
 
