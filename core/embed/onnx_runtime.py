@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 import torch
+import xxhash
 
 from core.embed.runtime import physical_core_count
 from core.embed.torch_encoder import Forward
@@ -26,13 +27,24 @@ def onnx_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("Twinlens", appauthor=False)) / "onnx"
 
 
-def onnx_forward(model: torch.nn.Module, forward: Forward, model_id: str, input_size: int) -> Forward | None:
-    """An onnxruntime equivalent of `forward` (a method of `model`, batch-dynamic), or None when it cannot be had."""
+def weights_fingerprint(model: torch.nn.Module) -> str:
+    """A hash of every parameter and buffer: the cache key of models whose model id does not name their weights
+    (randomly initialised ones, whose weights differ per seed)."""
+    digest = xxhash.xxh3_64()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().contiguous().cpu().view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def onnx_forward(model: torch.nn.Module, forward: Forward, cache_key: str, input_size: int) -> Forward | None:
+    """An onnxruntime equivalent of `forward` (a method of `model`, batch-dynamic), or None when it cannot be had.
+    `cache_key` names the exported file: it must change whenever the weights or the forward change."""
     try:
         import onnxruntime as ort
     except ImportError:
         return None
-    path = onnx_cache_dir() / f"{model_id.replace('@', '-')}.onnx"
+    path = onnx_cache_dir() / f"{cache_key.replace('@', '-')}.onnx"
     try:
         if not path.is_file():
             _export(model, forward, path, input_size)
@@ -40,7 +52,7 @@ def onnx_forward(model: torch.nn.Module, forward: Forward, model_id: str, input_
         options.intra_op_num_threads = physical_core_count()
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # exporter or runtime gaps for some architecture: torch still works
-        log.warning("onnxruntime unavailable for %s, using torch: %s", model_id, error)
+        log.warning("onnxruntime unavailable for %s, using torch: %s", cache_key, error)
         return None
     input_name = session.get_inputs()[0].name
 

@@ -53,9 +53,10 @@ def build_timm_encoder(
     bf16 = use_bf16(str(overrides.pop("precision", "auto")), spec.name, resolved_device)
     forward = model.eval().forward
     if resolved_device == "cpu" and not bf16 and overrides.pop("runtime", "auto") != "torch":
-        from core.embed.onnx_runtime import onnx_forward
+        from core.embed.onnx_runtime import onnx_forward, weights_fingerprint
 
-        forward = onnx_forward(model, forward, model_id, int(data_config["input_size"][-1])) or forward
+        cache_key = model_id if weights_identity != "random-init" else f"{model_id}-{weights_fingerprint(model)}"
+        forward = onnx_forward(model, forward, cache_key, int(data_config["input_size"][-1])) or forward
     return TorchImageEncoder(
         spec,
         model,

@@ -163,6 +163,16 @@ def test_fp32_on_cpu_runs_through_onnxruntime_with_torch_results(tmp_path: Path)
     np.testing.assert_allclose(again.embed_images(images), reference.embed_images(images), atol=1e-4)
 
 
+def test_random_weights_never_reuse_another_seed_s_export() -> None:
+    images = photos(2)
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        reference = build_encoder("dinov2-small", pretrained=False, precision="fp32", runtime="torch", **TINY_DINOV2)
+        torch.manual_seed(seed)
+        through_ort = build_encoder("dinov2-small", pretrained=False, precision="fp32", **TINY_DINOV2)
+        np.testing.assert_allclose(through_ort.embed_images(images), reference.embed_images(images), atol=1e-4)
+
+
 def test_onnxruntime_failure_falls_back_to_torch(monkeypatch: pytest.MonkeyPatch) -> None:
     import core.embed.onnx_runtime as onnx_runtime
 
