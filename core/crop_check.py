@@ -13,6 +13,8 @@ stored under the model's source plus `#aligned` (one row per checked pair, so no
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PIL import Image
 
@@ -57,10 +59,12 @@ def check_crops(
     store: EmbeddingStore,
     copy_threshold: float,
     cancel: CancelToken | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> int:
     """Re-score every unchecked pair in [copy_threshold - ALIGN_BAND, copy_threshold); returns how many.
     Committed in small batches, so a cancelled check keeps its work and the next scan goes on from there."""
     pairs = unchecked_pairs(catalog, store.model_id, ALIGNED_SUFFIX, copy_threshold - ALIGN_BAND, copy_threshold)
+    paths = {i: f.path for i, f in catalog.files_by_ids({n for a, b, _ in pairs for n in (a, b)}).items()}
     thumbnails: dict[int, Image.Image | None] = {}
     rows: list[tuple[int, int, float]] = []
     for done, (a, b, score) in enumerate(pairs, start=1):
@@ -74,4 +78,6 @@ def check_crops(
             with catalog.transaction():
                 catalog.add_neighbours(store.model_id + ALIGNED_SUFFIX, rows)
             rows.clear()
+        if progress is not None:
+            progress(done, len(pairs), paths.get(b, ""))
     return len(pairs)

@@ -17,6 +17,7 @@ from core.cancel import CancelToken
 from core.catalog import Catalog
 from core.embed.encoders import Encoder
 from core.entities import Phase
+from core.scanner import StageReport
 from core.vector_index import VectorIndex
 
 VECTOR_DTYPE = np.float16
@@ -182,5 +183,5 @@ class EmbeddingStage:
             done += len(batch)
         return done
 
-    def finish(self, catalog: Catalog, cancel: CancelToken) -> None:
+    def finish(self, catalog: Catalog, cancel: CancelToken, report: StageReport) -> None:
         self.store.link_new(self.neighbours, cancel=cancel)

@@ -20,6 +20,7 @@ class Phase(StrEnum):
     READ = "read"
     EMBED = "embed"
     INDEX = "index"
+    VERIFY = "verify"
     GROUP = "group"
     DONE = "done"
 

@@ -15,7 +15,7 @@ is embedded at most once per rotation, only when it has a pair in the band.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -73,25 +73,35 @@ def thumbnail_image(catalog: Catalog, file_id: int) -> Image.Image | None:
 
 
 def check_rotations(
-    catalog: Catalog, encoder: Encoder, store: EmbeddingStore, band_high: float, cancel: CancelToken | None = None
+    catalog: Catalog,
+    encoder: Encoder,
+    store: EmbeddingStore,
+    band_high: float,
+    cancel: CancelToken | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> int:
     """Re-score every unchecked pair in [LINK_FLOOR, band_high) with the newer photo rotated; returns how many."""
     pairs = unchecked_pairs(catalog, store.model_id, ORIENTED_SUFFIX, LINK_FLOOR, band_high)
     if not pairs:
         return 0
     ids = sorted({n for a, b, _ in pairs for n in (a, b)})
-    sizes = {f.id: (f.width, f.height) for f in catalog.files_by_ids(ids).values()}
+    files = catalog.files_by_ids(ids)
+    sizes = {f.id: (f.width, f.height) for f in files.values()}
     wanted: dict[int, set[int]] = {}
     for a, b, _ in pairs:
         wanted.setdefault(b, set()).update(rotations_to_try(sizes[a], sizes[b]))
     file_ids, vectors = store.vectors(ids)
     vector_of = {int(f): v for f, v in zip(file_ids, vectors, strict=True)}
     rotated: dict[int, dict[int, np.ndarray]] = {}
-    for file_id, angles in wanted.items():
+    for done, (file_id, angles) in enumerate(wanted.items()):
         if cancel is not None:
             cancel.raise_if_cancelled()
+        if progress is not None:
+            progress(done, len(wanted), files[file_id].path)
         thumb = thumbnail_image(catalog, file_id)
         rotated[file_id] = rotated_vectors(encoder, thumb, sorted(angles)) if thumb else {}
+    if progress is not None:
+        progress(len(wanted), len(wanted), "")
     rows = [
         (a, b, oriented_score(s, vector_of[a], rotated[b], rotations_to_try(sizes[a], sizes[b])))
         for a, b, s in pairs

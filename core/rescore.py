@@ -12,12 +12,13 @@ from core.embed.encoders import Encoder
 from core.embedding import EmbeddingStore
 from core.entities import Phase
 from core.orientation import check_rotations
+from core.scanner import StageReport
 
 
 class RescoreStage:
     """A ScanStage that runs after the embedding stage (it needs the stored pairs, not the decoded images)."""
 
-    phase = Phase.INDEX
+    phase = Phase.VERIFY
 
     def __init__(self, encoder: Encoder, catalog: Catalog, copy_threshold: float | None) -> None:
         self.encoder = encoder
@@ -35,7 +36,7 @@ class RescoreStage:
     def flush(self, catalog: Catalog, final: bool) -> int:
         return 0
 
-    def finish(self, catalog: Catalog, cancel: CancelToken) -> None:
-        check_rotations(catalog, self.encoder, self.store, self.rotation_band_high, cancel)
+    def finish(self, catalog: Catalog, cancel: CancelToken, report: StageReport) -> None:
+        check_rotations(catalog, self.encoder, self.store, self.rotation_band_high, cancel, report)
         if self.copy_threshold is not None:
-            check_crops(catalog, self.encoder, self.store, self.copy_threshold, cancel)
+            check_crops(catalog, self.encoder, self.store, self.copy_threshold, cancel, report)

@@ -26,6 +26,8 @@ from core.enumerate import Enumeration, FileEntry, WalkOptions, enumerate_files
 from core.perceptual import update_phash_neighbours
 
 ProgressCallback = Callable[[ScanProgress], None]
+# A stage's progress after all files were read: (done, total, the file it is working on).
+StageReport = Callable[[int, int, str], None]
 # Problems found while walking are re-detected on every scan; decode problems persist while the file is unchanged.
 WALK_PROBLEM_CODES = ("folder-unreadable", "symlink-loop", "alias", "broken-link")
 COMMIT_EVERY_FILES = 64
@@ -50,7 +52,7 @@ class ScanStage(Protocol):
         """Do the work that is due (e.g. embed full batches; with final, also the last partial one) and commit
         it; returns files completed."""
 
-    def finish(self, catalog: Catalog, cancel: CancelToken) -> None:
+    def finish(self, catalog: Catalog, cancel: CancelToken, report: StageReport) -> None:
         """After all files: e.g. update the vector index and neighbour graph."""
 
 
@@ -195,11 +197,25 @@ class Scanner:
         finally:
             batch.commit(final=True)  # cancelled or not, what was read is kept
 
+    def _stage_reporter(self, phase: Phase) -> StageReport:
+        """Progress with an ETA that starts again whenever the stage moves on to another step (a new total, or
+        the count going back)."""
+        eta, last = _Eta(0), 0
+
+        def report(done: int, total: int, current: str) -> None:
+            nonlocal eta, last
+            if total != eta.total or done < last:
+                eta = _Eta(total)
+            last = done
+            self.progress.emit(ScanProgress(phase, done, total, eta.remaining(done), current))
+
+        return report
+
     def _finish_stages(self) -> None:
         self.progress.emit(ScanProgress(Phase.GROUP, 0, 0), force=True)
         for stage in self.stages:
             self.progress.emit(ScanProgress(stage.phase, 0, 0), force=True)
-            stage.finish(self.catalog, self.cancel)
+            stage.finish(self.catalog, self.cancel, self._stage_reporter(stage.phase))
         update_phash_neighbours(
             self.catalog, lambda d, t: self.progress.emit(ScanProgress(Phase.GROUP, d, t)), self.cancel
         )

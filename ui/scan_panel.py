@@ -16,6 +16,7 @@ PHASE_TEXT = {
     Phase.READ: "Reading photos",
     Phase.EMBED: "Computing embeddings",
     Phase.INDEX: "Updating the similarity index",
+    Phase.VERIFY: "Checking rotated and cropped copies",
     Phase.GROUP: "Finding near-identical pairs",
     Phase.DONE: "Finishing",
 }

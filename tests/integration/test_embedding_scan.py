@@ -183,7 +183,10 @@ def test_crops_and_rotations_join_the_copy_tier_and_burst_frames_do_not(sscd_lib
         scene.crop((x, y, x + int(w * 0.7), y + int(h * 0.7))).save(folder / f"burst{frame}.jpg", quality=92)
     for i in range(3):
         save_photo(folder / f"other{i}.jpg", seed=300 + i)
-    scan(sscd_library, folder, model="sscd")
+    verifying: list[ScanProgress] = []
+    scan(sscd_library, folder, model="sscd", progress=lambda p: p.phase == Phase.VERIFY and verifying.append(p))
+    assert verifying and verifying[-1].done == verifying[-1].total > 0
+    assert {Path(p.current).parent for p in verifying if p.current} == {folder}
 
     threshold = sscd_library.models.threshold("sscd", Tier.COPY)
     assert threshold is not None
