@@ -13,8 +13,6 @@ stored under the model's source plus `#aligned` (one row per checked pair, so no
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from PIL import Image
 
@@ -24,6 +22,7 @@ from core.containment import Placement, find_inside
 from core.embed.encoders import Encoder
 from core.embedding import EmbeddingStore
 from core.orientation import thumbnail_image, unchecked_pairs
+from core.scanner import StageReport
 from core.tiers import ALIGNED_SUFFIX
 
 ALIGN_BAND = 0.2  # pairs scoring at least copy threshold - ALIGN_BAND (and below it) are checked
@@ -59,7 +58,7 @@ def check_crops(
     store: EmbeddingStore,
     copy_threshold: float,
     cancel: CancelToken | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
+    progress: StageReport | None = None,
 ) -> int:
     """Re-score every unchecked pair in [copy_threshold - ALIGN_BAND, copy_threshold); returns how many.
     Committed in small batches, so a cancelled check keeps its work and the next scan goes on from there."""

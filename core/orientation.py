@@ -15,7 +15,7 @@ is embedded at most once per rotation, only when it has a pair in the band.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -24,6 +24,7 @@ from core.cancel import CancelToken
 from core.catalog import Catalog
 from core.embed.encoders import Encoder
 from core.embedding import LINK_FLOOR, EmbeddingStore
+from core.scanner import StageReport
 from core.tiers import ORIENTED_SUFFIX
 
 _ROTATIONS_SWAPPED = (90, 270)
@@ -78,7 +79,7 @@ def check_rotations(
     store: EmbeddingStore,
     band_high: float,
     cancel: CancelToken | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
+    progress: StageReport | None = None,
 ) -> int:
     """Re-score every unchecked pair in [LINK_FLOOR, band_high) with the newer photo rotated; returns how many."""
     pairs = unchecked_pairs(catalog, store.model_id, ORIENTED_SUFFIX, LINK_FLOOR, band_high)
