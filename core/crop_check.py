@@ -13,6 +13,8 @@ stored under the model's source plus `#aligned` (one row per checked pair, so no
 
 from __future__ import annotations
 
+from functools import lru_cache, partial
+
 import numpy as np
 from PIL import Image
 
@@ -28,6 +30,7 @@ from core.tiers import ALIGNED_SUFFIX
 ALIGN_BAND = 0.2  # pairs scoring at least copy threshold - ALIGN_BAND (and below it) are checked
 MIN_CORRELATION = 0.6
 COMMIT_EVERY = 32
+THUMBNAILS_KEPT = 256  # decoded 256 px thumbnails, ~0.2 MB each
 
 
 def placement_between(image_a: Image.Image, image_b: Image.Image) -> tuple[Placement, Image.Image, Image.Image]:
@@ -64,13 +67,13 @@ def check_crops(
     Committed in small batches, so a cancelled check keeps its work and the next scan goes on from there."""
     pairs = unchecked_pairs(catalog, store.model_id, ALIGNED_SUFFIX, copy_threshold - ALIGN_BAND, copy_threshold)
     paths = {i: f.path for i, f in catalog.files_by_ids({n for a, b, _ in pairs for n in (a, b)}).items()}
-    thumbnails: dict[int, Image.Image | None] = {}
+    # Pairs come in file order, so a file's thumbnail is mostly wanted again soon: decode it once while it is.
+    thumbnail = lru_cache(maxsize=THUMBNAILS_KEPT)(partial(thumbnail_image, catalog))
     rows: list[tuple[int, int, float]] = []
     for done, (a, b, score) in enumerate(pairs, start=1):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        image_a = thumbnails.setdefault(a, thumbnail_image(catalog, a))
-        image_b = thumbnails.setdefault(b, thumbnail_image(catalog, b))
+        image_a, image_b = thumbnail(a), thumbnail(b)
         aligned = aligned_score(encoder, image_a, image_b) if image_a and image_b else None
         rows.append((a, b, score if aligned is None else max(score, aligned)))
         if len(rows) >= COMMIT_EVERY or done == len(pairs):

@@ -59,7 +59,8 @@ def unchecked_pairs(
         "SELECT n.a, n.b, n.score FROM neighbours n "
         "JOIN files fa ON fa.id = n.a AND fa.status = 'present' JOIN files fb ON fb.id = n.b AND fb.status = 'present' "
         "LEFT JOIN neighbours o ON o.source = ? AND o.a = n.a AND o.b = n.b "
-        "WHERE n.source = ? AND n.score >= ? AND n.score < ? AND o.a IS NULL AND fa.content_hash != fb.content_hash",
+        "WHERE n.source = ? AND n.score >= ? AND n.score < ? AND o.a IS NULL AND fa.content_hash != fb.content_hash "
+        "ORDER BY n.a, n.b",
         [source + suffix, source, low, high],
     ).fetchall()
     return [(int(a), int(b), float(s)) for a, b, s in rows]

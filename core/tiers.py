@@ -15,7 +15,7 @@ Groups are star clusters (`core.clustering`): each member scores at least the ti
 group's representative (chain-safe), and each group reports its lowest and highest pairwise score; pairs the
 k-NN graph did not store are scored from the stored vectors of that group's members only.
 
-The graph (the stored pairs of one source at or above the threshold, less a margin) is read with a range scan
+The graph (the stored pairs of one source at or above the threshold) is read with a range scan
 of the score index and kept in memory as numpy arrays until the database changes, so moving a threshold costs
 a numpy filter and the clustering, and a first grouping reads only the pairs it can use.
 """
