@@ -1,0 +1,53 @@
+"""One spelling for every path Twinlens stores or compares, and the folders that never hold a surviving photo.
+
+A folder given through a symlink, with `..`, `~` or a trailing separator is the same folder: everything that is
+stored (scan roots, catalogued files, protected and excluded folders) or compared goes through `canonical_path`
+first, so one folder never gets two catalogues and a protection never depends on how it was typed.
+
+A file inside a trash folder (the freedesktop home and volume trashes, macOS `.Trash`/`.Trashes`, Windows'
+`$Recycle.Bin` in any case, Twinlens' own quarantine) is already deleted as far as its owner is concerned: it is
+never catalogued, and never counts as the copy that stays.
+"""
+
+from __future__ import annotations
+
+import os
+
+QUARANTINE_DIR = ".twinlens-trash"
+# Folder names that are a trash wherever they are; compared case-insensitively (Windows 10/11 write
+# `$Recycle.Bin`, older ones `$RECYCLE.BIN`, and FAT/NTFS/APFS volumes are case-insensitive anyway).
+_TRASH_NAMES = frozenset({".trash", ".trashes", "$recycle.bin", "recycler", "recycled", QUARANTINE_DIR})
+
+
+def canonical_path(path: str | os.PathLike[str]) -> str:
+    """The resolved real path: `~` expanded, symlinks followed, `.`/`..` and trailing separators gone."""
+    return os.path.realpath(os.path.expanduser(os.fspath(path)))
+
+
+def is_trash_folder_name(name: str) -> bool:
+    """True for a folder that is a trash by its name alone (`.Trash-1000` is the freedesktop volume trash)."""
+    folded = name.casefold()
+    return folded in _TRASH_NAMES or folded.startswith(".trash-")
+
+
+def home_trash_dirs() -> tuple[str, ...]:
+    """The per-user trash folders that are not recognisable by name (the freedesktop home trash)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return (canonical_path(os.path.join(data_home, "Trash")),)
+
+
+def is_inside(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or lies below it; both already canonical."""
+    if path == folder:
+        return True
+    prefix = folder if folder.endswith(os.sep) else folder + os.sep
+    return path.startswith(prefix)
+
+
+def in_trash(path: str) -> bool:
+    """Whether a path (canonical or not) lies inside any trash folder."""
+    real = canonical_path(path)
+    if any(is_inside(real, trash) for trash in home_trash_dirs()):
+        return True
+    parts = real.split(os.sep)[:-1]  # the folders above the file; a photo named ".Trash" is still a photo
+    return any(is_trash_folder_name(part) for part in parts if part)
