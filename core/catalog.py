@@ -103,12 +103,8 @@ class Catalog:
         """Catalogued files (present or gone) whose path lies under one of the roots."""
         known: dict[str, KnownFile] = {}
         for root in roots:
-            prefix = to_db(root.rstrip("/") + "/")
-            rows = self.db.execute(
-                "SELECT id, path, size, mtime_ns, content_hash, status FROM files WHERE path >= ? AND path < ?",
-                [prefix, prefix[:-1] + chr(ord("/") + 1)],
-            )
-            for id_, path, size, mtime_ns, content_hash, status in rows:
+            sql = "SELECT id, path, size, mtime_ns, content_hash, status FROM files WHERE " + _UNDER_ROOT
+            for id_, path, size, mtime_ns, content_hash, status in self.db.execute(sql, _under_root_params(root)):
                 known[from_db(path)] = KnownFile(id_, size, mtime_ns, content_hash, status)
         return known
 
@@ -268,12 +264,8 @@ class Catalog:
     def known_problems_under(self, roots: Sequence[str]) -> dict[str, tuple[int | None, int | None]]:
         found: dict[str, tuple[int | None, int | None]] = {}
         for root in roots:
-            prefix = to_db(root.rstrip("/") + "/")
-            rows = self.db.execute(
-                "SELECT path, size, mtime_ns FROM problems WHERE path >= ? AND path < ?",
-                [prefix, prefix[:-1] + chr(ord("/") + 1)],
-            )
-            for path, size, mtime_ns in rows:
+            sql = "SELECT path, size, mtime_ns FROM problems WHERE " + _UNDER_ROOT
+            for path, size, mtime_ns in self.db.execute(sql, _under_root_params(root)):
                 found[from_db(path)] = (size, mtime_ns)
         return found
 
@@ -306,6 +298,24 @@ class Catalog:
 
     def set_setting(self, key: str, value: str) -> None:
         self.db.table("settings").upsert({"key": key, "value": value}, pk="key")
+
+    def path_list_setting(self, key: str) -> list[str]:
+        """A list of paths stored as JSON (undecodable bytes kept as escaped surrogates); [] when unset."""
+        stored = self.get_setting(key)
+        return [str(p) for p in json.loads(stored)] if stored else []
+
+    def set_path_list_setting(self, key: str, paths: Sequence[str]) -> None:
+        self.set_setting(key, json.dumps(list(paths)))
+
+
+# A root is a folder (everything below it) or a single file (itself): the path itself, or a path in the range
+# of strings that start with root + "/" (an index range scan, unlike LIKE).
+_UNDER_ROOT = "(path = ? OR (path >= ? AND path < ?))"
+
+
+def _under_root_params(root: str) -> list[str]:
+    prefix = to_db(root.rstrip("/") + "/")
+    return [to_db(root), prefix, prefix[:-1] + chr(ord("/") + 1)]
 
 
 _FILE_COLUMNS = "id, path, size, mtime_ns, content_hash, width, height, format, captured_at, camera"

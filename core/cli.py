@@ -1,10 +1,11 @@
-"""`twinlens` command line: scan, groups, problems (and what later modules register)."""
+"""`twinlens` command line: scan, groups, problems, protect (and what later modules register)."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from core.embed import DEFAULT_MODEL, MissingWeightsError, UnknownModelError, We
 from core.entities import DuplicateGroup, ScanProgress, ScanRequest, Tier
 from core.library import MODEL_FREE_TIERS, Library
 from core.pathcodec import display
+from core.places import canonical_path, canonical_paths
 from core.trash import TrashPreview, request_extras
 
 
@@ -54,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     problems.add_argument("--json", action="store_true")
     _add_trash_commands(commands)
 
+    _add_protect_command(commands)
+
     calibrate = commands.add_parser("calibrate", help="set copy/similar thresholds from synthetic copies of photos")
     _library_option(calibrate)
     calibrate.add_argument("--model", default=None, help="model (default: the one the library was scanned with)")
@@ -72,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {"scan": cmd_scan, "groups": cmd_groups, "query": cmd_query, "problems": cmd_problems}
         commands["calibrate"] = cmd_calibrate
+        commands["protect"] = cmd_protect
         handler = {**commands, **TRASH_COMMANDS}[args.command]
         return handler(library, args)
     finally:
@@ -203,6 +208,58 @@ def cmd_problems(library: Library, args: argparse.Namespace) -> int:
         print(f"{problem.code:18} {display(problem.path)}: {problem.reason}")
     print(f"{len(problems)} problem(s)")
     return 0
+
+
+# --- protected folders (the same stored setting as the app's Library tab) -------------------------------------
+
+
+def _add_protect_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    protect = commands.add_parser(
+        "protect", help="protected folders: their photos are always kept and never trashed (no PATH: list them)"
+    )
+    protect.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    _library_option(protect)
+    protect.add_argument("--remove", action="store_true", help="stop protecting these folders")
+    protect.add_argument("--list", action="store_true", help="list the protected folders (after any change)")
+
+
+def cmd_protect(library: Library, args: argparse.Namespace) -> int:
+    exit_code = 0
+    if args.paths:
+        change = _unprotect if args.remove else _protect
+        exit_code = change(library, [str(p) for p in args.paths])
+    if args.list or not args.paths:
+        folders = library.protected_folders()
+        for folder in folders:
+            print(display(folder))
+        print(f"{len(folders)} protected folder(s)")
+    return exit_code
+
+
+def _protect(library: Library, paths: list[str]) -> int:
+    missing = [p for p in paths if not os.path.isdir(p)]
+    if missing:
+        print(f"twinlens: no such folder: {', '.join(map(display, missing))}", file=sys.stderr)
+        return 2
+    current = library.protected_folders()
+    added = [p for p in canonical_paths(paths) if p not in current]
+    library.set_protected_folders([*current, *added])
+    for folder in added:
+        print(f"protected    {display(folder)}")
+    return 0
+
+
+def _unprotect(library: Library, paths: list[str]) -> int:
+    current = library.protected_folders()
+    wanted = set(canonical_paths(paths)) | {os.path.abspath(p) for p in paths}
+    unknown = [p for p in paths if canonical_path(p) not in current and os.path.abspath(p) not in current]
+    library.set_protected_folders([f for f in current if f not in wanted])
+    for folder in current:
+        if folder in wanted:
+            print(f"unprotected  {display(folder)}")
+    for path in unknown:
+        print(f"twinlens: not a protected folder: {display(path)}", file=sys.stderr)
+    return 2 if unknown else 0
 
 
 # --- trash, undo, journal ---------------------------------------------------------------------------------------

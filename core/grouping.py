@@ -1,4 +1,6 @@
-"""Duplicate groups per tier, from what the catalog stores (no decoding, no model, no index query)."""
+"""Duplicate groups per tier, from what the catalog stores (no decoding, no model, no index query).
+
+Protected folders are canonicalised here, once per call, so a protection never depends on how it was spelled."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from core.entities import DuplicateGroup, FileInfo, GroupMember, Tier
 from core.keep import DEFAULT_RULES, KeepRule, is_protected, suggest_keep
 from core.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE, SOURCE, distance_to_score
 from core.phash import similarity
+from core.places import canonical_paths
 from core.tiers import PairScorer, copy_stars, load_graph, similar_stars, with_pairwise_range
 
 
@@ -21,6 +24,7 @@ def exact_groups(
     catalog: Catalog, rules: Sequence[KeepRule] = DEFAULT_RULES, protected: Sequence[str] = ()
 ) -> list[DuplicateGroup]:
     separated = not_duplicate_pairs(catalog)
+    protected = canonical_paths(protected)
     groups = []
     for files in catalog.exact_duplicate_sets():
         if is_separated(separated, files[0].content_hash, files[0].content_hash):
@@ -63,6 +67,7 @@ def embedding_groups(
     """Copy or similar groups from the stored nearest-neighbour graph of one model (see core/tiers.py).
 
     For the similar tier, `copy_threshold` collapses each copy group into one node first."""
+    protected = canonical_paths(protected)
     graph = load_graph(catalog, store.model_id, threshold)
     scorer = PairScorer(graph, catalog, store.model_id, store.dim)
     if tier == Tier.COPY:
@@ -88,6 +93,7 @@ def neighbour_groups(
     rules: Sequence[KeepRule],
     protected: Sequence[str],
 ) -> list[DuplicateGroup]:
+    protected = canonical_paths(protected)
     edges = catalog.neighbours(source, min_score)
     files = catalog.files_by_ids({n for a, b, _ in edges for n in (a, b)})
     hashes = {file_id: info.content_hash for file_id, info in files.items()}

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from core.entities import FileInfo
+from core.places import is_inside
 
 
 class KeepRule(StrEnum):
@@ -63,7 +64,9 @@ _RULE_KEYS: dict[KeepRule, Callable[[FileInfo], object]] = {
 
 
 def is_protected(path: str, protected: Sequence[str]) -> bool:
-    return any(path == p or path.startswith(p.rstrip(os.sep) + os.sep) for p in protected)
+    """Whether a catalogued path lies in a protected folder; both canonical (core.places.canonical_path: the
+    catalog stores canonical paths, the library canonical folders, and grouping canonicalises what it is given)."""
+    return any(is_inside(path, folder) for folder in protected)
 
 
 def rank(files: Sequence[FileInfo], rules: Sequence[KeepRule] = DEFAULT_RULES) -> list[FileInfo]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from core.keep import DEFAULT_RULES, KeepRule, parse_rules
 from core.model_service import ModelService
 from core.paths import resolve_library_dir
 from core.perceptual import DEFAULT_DISTANCE
+from core.places import canonical_paths
 from core.scanner import ProgressCallback, Scanner, ScanStage
 from core.trash import (
     JournalBatch,
@@ -30,6 +31,8 @@ from core.trash import (
 from core.undo import undo
 
 MODEL_FREE_TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
+SCAN_FOLDERS, PROTECTED_FOLDERS, EXCLUDED_FOLDERS = "scan_folders", "protected_folders", "excluded_folders"
+FolderPath = str | os.PathLike[str]
 
 
 class Library:
@@ -121,8 +124,25 @@ class Library:
     def set_keep_rules(self, rules: Sequence[KeepRule]) -> None:
         self.catalog.set_setting("keep_rules", ",".join(rules))
 
-    def protected_folders(self) -> list[str]:
-        return list(json.loads(self.catalog.get_setting("protected_folders") or "[]"))
+    # Folders: the same for the GUI and the CLI, stored canonical (core.places), each once, in the given order.
 
-    def set_protected_folders(self, folders: Sequence[str]) -> None:
-        self.catalog.set_setting("protected_folders", json.dumps([str(Path(f).resolve()) for f in folders]))
+    def scan_folders(self) -> list[str]:
+        """The folders the GUI scans."""
+        return self.catalog.path_list_setting(SCAN_FOLDERS)
+
+    def set_scan_folders(self, folders: Sequence[FolderPath]) -> None:
+        self.catalog.set_path_list_setting(SCAN_FOLDERS, canonical_paths(folders))
+
+    def protected_folders(self) -> list[str]:
+        """Reference folders: their files are always kept and never trashed."""
+        return self.catalog.path_list_setting(PROTECTED_FOLDERS)
+
+    def set_protected_folders(self, folders: Sequence[FolderPath]) -> None:
+        self.catalog.set_path_list_setting(PROTECTED_FOLDERS, canonical_paths(folders))
+
+    def excluded_folders(self) -> list[str]:
+        """Folders the GUI's scans skip."""
+        return self.catalog.path_list_setting(EXCLUDED_FOLDERS)
+
+    def set_excluded_folders(self, folders: Sequence[FolderPath]) -> None:
+        self.catalog.set_path_list_setting(EXCLUDED_FOLDERS, canonical_paths(folders))

@@ -12,6 +12,7 @@ never catalogued, and never counts as the copy that stays.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 QUARANTINE_DIR = ".twinlens-trash"
 # Folder names that are a trash wherever they are; compared case-insensitively (Windows 10/11 write
@@ -22,6 +23,17 @@ _TRASH_NAMES = frozenset({".trash", ".trashes", "$recycle.bin", "recycler", "rec
 def canonical_path(path: str | os.PathLike[str]) -> str:
     """The resolved real path: `~` expanded, symlinks followed, `.`/`..` and trailing separators gone."""
     return os.path.realpath(os.path.expanduser(os.fspath(path)))
+
+
+def canonical_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Each path canonical, in the given order, every folder once however often and however it was spelled."""
+    return list(dict.fromkeys(canonical_path(p) for p in paths))
+
+
+def canonical_roots(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Scan roots: canonical, each once, and none that lies inside another (it would be walked twice)."""
+    unique = canonical_paths(paths)
+    return [p for p in unique if not any(other != p and is_inside(p, other) for other in unique)]
 
 
 def is_trash_folder_name(name: str) -> bool:
@@ -51,3 +63,9 @@ def in_trash(path: str) -> bool:
         return True
     parts = real.split(os.sep)[:-1]  # the folders above the file; a photo named ".Trash" is still a photo
     return any(is_trash_folder_name(part) for part in parts if part)
+
+
+def is_trash_folder(folder: str) -> bool:
+    """Whether a folder (canonical or not) is a trash folder itself or lies inside one."""
+    real = canonical_path(folder)
+    return in_trash(real) or is_trash_folder_name(os.path.basename(real))

@@ -24,6 +24,7 @@ from core.decode import DecodeOutcome, HashedOnly, Outcome, ReadFailure, read_an
 from core.entities import Phase, Problem, ScanProgress, ScanRequest, ScanSummary
 from core.enumerate import Enumeration, FileEntry, WalkOptions, enumerate_files
 from core.perceptual import update_phash_neighbours
+from core.places import canonical_roots
 
 ProgressCallback = Callable[[ScanProgress], None]
 # A stage's progress after all files were read: (done, total, the file it is working on).
@@ -110,6 +111,14 @@ def plan_scan(
     return plan
 
 
+def covered_roots(given: Iterable[str | os.PathLike[str]], roots: list[str], linked: list[str]) -> list[str]:
+    """What a scan answers for in the catalog: the canonical roots, where links led outside them, and the roots
+    as they were spelled before paths were canonical (rows stored under that spelling are found again under
+    the canonical one: they are marked gone and come back as moves, keeping their history)."""
+    spelled = [os.path.abspath(p) for p in given]
+    return list(dict.fromkeys([*roots, *linked, *spelled]))
+
+
 class Scanner:
     def __init__(
         self,
@@ -125,15 +134,17 @@ class Scanner:
 
     def scan(self, request: ScanRequest) -> ScanSummary:
         started = time.monotonic()
-        roots = [os.path.abspath(r) for r in request.roots]
+        roots = canonical_roots(request.roots)
         scan_id = self.catalog.start_scan(roots)
         counts, seen, unchanged, removed, cancelled = _Counts(), 0, 0, 0, False
+        covered = roots
         try:
             walk = self._enumerate(roots, request)
+            covered = covered_roots(request.roots, roots, walk.linked)
             seen = len(walk.files)
-            plan = self._plan(roots, walk.files)
+            plan = self._plan(covered, walk.files)
             unchanged, removed = plan.unchanged, len(plan.removed_ids)
-            self._record_walk(roots, walk, plan, scan_id)
+            self._record_walk(covered, walk, plan, scan_id)
             self._read_all(plan.jobs, scan_id, counts, request.workers)
             self._finish_stages()
         except Cancelled:
@@ -146,7 +157,7 @@ class Scanner:
             unchanged=unchanged,
             removed=removed,
             moved=counts.moved,
-            problems=len(self._problems_under(roots)),
+            problems=len(self._problems_under(covered)),
             embedded=counts.embedded,
             seconds=round(time.monotonic() - started, 3),
             cancelled=cancelled,

@@ -20,6 +20,7 @@ from core.catalog import Catalog, file_info_from_row
 from core.entities import DuplicateGroup, FileInfo
 from core.hashing import hash_file
 from core.pathcodec import from_db, to_db
+from core.places import in_trash
 from core.trash_backend import TRASH_NAME, RestoreError, SystemTrash, TrashBackend
 
 __all__ = [
@@ -245,6 +246,8 @@ def _survivor_problem(plan: _Plan, scanned: FileInfo, leaving: set[tuple[int, in
         return f"listed as {status}"
     if info.content_hash != scanned.content_hash:
         return "it changed since this group was built"
+    if in_trash(info.path):
+        return "it is inside a trash folder: it is already deleted"
     check = plan.check(scanned.id)
     if check.problem:
         return check.problem

@@ -13,6 +13,7 @@ from core.entities import DuplicateGroup, ScanRequest, ScanSummary, Tier
 from core.keep import KeepRule
 from core.trash import TrashRequest
 from ui.messages import GroupsQuery, ImageQuery, TextQuery
+from ui.settings import FolderSettings
 from ui.worker import LibraryWorker
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ SCAN_RUNNING = "A scan is already running. Wait for it to finish or cancel it fi
 class LibraryClient(QObject):
     # answers, always delivered in the GUI thread
     opened = Signal(object)
+    folders_ready = Signal(object)  # FolderSettings, once when the library opens (before `opened`)
     scan_started = Signal()
     scan_progress = Signal(object)
     scan_finished = Signal(object)  # ScanSummary, or None when the scan failed
@@ -40,13 +42,13 @@ class LibraryClient(QObject):
     weights_imported = Signal(object)  # WeightsImported
 
     # requests, queued to the worker thread
-    _open = Signal()
+    _open = Signal(object)
     _close = Signal()
     _scan = Signal(object, object)
     _groups = Signal(object)
     _problems = Signal()
     _keep_rules = Signal(object)
-    _protected = Signal(object)
+    _folders = Signal(object)
     _not_duplicates = Signal(object)
     _preview_trash = Signal(object)
     _trash = Signal(object)
@@ -71,6 +73,7 @@ class LibraryClient(QObject):
         self._wire_answers()
         self._thread.finished.connect(self._worker.deleteLater)
         self._running = False
+        self._legacy_folders = FolderSettings()
 
     def _wire_requests(self) -> None:
         w = self._worker
@@ -81,7 +84,7 @@ class LibraryClient(QObject):
             (self._groups, w.load_groups),
             (self._problems, w.load_problems),
             (self._keep_rules, w.set_keep_rules),
-            (self._protected, w.set_protected_folders),
+            (self._folders, w.set_folders),
             (self._not_duplicates, w.mark_not_duplicates),
             (self._preview_trash, w.preview_trash),
             (self._trash, w.trash),
@@ -100,6 +103,7 @@ class LibraryClient(QObject):
     def _wire_answers(self) -> None:
         w = self._worker
         w.opened.connect(self.opened)
+        w.folders_ready.connect(self.folders_ready)
         w.scan_progress.connect(self.scan_progress)
         w.scan_finished.connect(self._on_scan_finished)
         w.groups_ready.connect(self.groups_ready)
@@ -117,11 +121,15 @@ class LibraryClient(QObject):
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
+    def migrate_folders(self, legacy: FolderSettings) -> None:
+        """Before start: folders an earlier version kept in QSettings, added to the library's when it opens."""
+        self._legacy_folders = legacy
+
     def start(self) -> None:
         """Start the worker thread; the Library is created there, never in the GUI thread."""
         self._thread.start()
         self._running = True
-        self._open.emit()
+        self._open.emit(self._legacy_folders)
 
     def shutdown(self, timeout_ms: int = 120_000) -> bool:
         """Cancel a running scan, close the catalog in its own thread and wait for the thread to end."""
@@ -177,8 +185,9 @@ class LibraryClient(QObject):
     def set_keep_rules(self, rules: Sequence[KeepRule]) -> None:
         self._keep_rules.emit(tuple(rules))
 
-    def set_protected_folders(self, folders: Sequence[str]) -> None:
-        self._protected.emit(tuple(folders))
+    def set_folders(self, folders: FolderSettings) -> None:
+        """Store the folders to scan, protected and excluded folders in the library."""
+        self._folders.emit(folders)
 
     def mark_not_duplicates(self, group: DuplicateGroup) -> None:
         self._not_duplicates.emit(group)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.places import canonical_path
 from ui.settings import FolderSettings
 
 FolderPicker = Callable[[QWidget, str], str]
@@ -61,6 +62,8 @@ class FolderListEditor(QGroupBox):
         self._update_buttons()
 
     def add_folder(self, folder: str) -> None:
+        """Add a folder under its canonical spelling (the one the library stores), once however it was given."""
+        folder = canonical_path(folder) if folder else ""
         if folder and folder not in self.folders():
             self.list.addItem(folder)
             self.changed.emit(self.folders())
@@ -79,7 +82,7 @@ class FolderListEditor(QGroupBox):
 
 
 class LibraryPanel(QWidget):
-    """Edits FolderSettings; the window saves them and tells the worker about protected folders."""
+    """Edits FolderSettings; the window stores them in the library (through the worker) and shows the library's."""
 
     folders_changed = Signal(object)  # FolderSettings
 
@@ -107,6 +110,12 @@ class LibraryPanel(QWidget):
     @property
     def folders(self) -> FolderSettings:
         return self._folders
+
+    def set_folders(self, folders: FolderSettings) -> None:
+        """Show the library's folders (no folders_changed: they are already stored)."""
+        self._folders = folders
+        for name, editor in self._editors().items():
+            editor.set_folders(getattr(folders, name))
 
     def _on_changed(self, name: str, values: tuple[str, ...]) -> None:
         self._folders = self._folders.with_list(name, values)

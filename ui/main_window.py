@@ -23,7 +23,7 @@ from ui.problems_panel import ProblemsPanel
 from ui.query_panel import QueryPanel
 from ui.review_panel import ReviewPanel
 from ui.scan_panel import ScanPanel
-from ui.settings import FolderSettings, load_folders, load_geometry, save_folders, save_geometry
+from ui.settings import FolderSettings, forget_legacy_folders, load_geometry, load_legacy_folders, save_geometry
 from ui.thumbnails import ThumbnailCache
 from ui.trash_flow import TrashFlow
 
@@ -64,7 +64,10 @@ class MainWindow(QMainWindow):
         self.models_state: ModelsState | None = None
         self.model_manager: ModelManagerDialog | None = None
         self._rules: tuple[KeepRule, ...] = DEFAULT_RULES
-        self.library_panel = LibraryPanel(load_folders(settings), picker)
+        self._legacy_folders = load_legacy_folders(settings)
+        client.migrate_folders(self._legacy_folders)
+        self.library_panel = LibraryPanel(FolderSettings(), picker)
+        self.library_panel.setEnabled(False)  # until the library's folders arrive
         self.scan_panel = ScanPanel(self.actions_.scan, self.actions_.cancel_scan)
         a = self.actions_
         review_actions = [a.auto_select, a.keep_rules, a.clear_marks, a.not_duplicates, a.trash, a.undo]
@@ -134,6 +137,7 @@ class MainWindow(QMainWindow):
     def _connect_client(self) -> None:
         c = self.client
         c.opened.connect(self._on_opened)
+        c.folders_ready.connect(self._on_folders_loaded)
         c.scan_started.connect(self.scan_panel.on_started)
         c.scan_started.connect(lambda: self.actions_.set_scanning(True))
         c.scan_progress.connect(self.scan_panel.on_progress)
@@ -152,16 +156,22 @@ class MainWindow(QMainWindow):
         self._rules = opened.keep_rules
         self.thumbnails.attach(opened.directory)
         self.result_thumbnails.attach(opened.directory)
-        self.client.set_protected_folders(self.library_panel.folders.protected)
         self.review_panel.refresh_all()
         self.show_message(f"Library: {opened.directory}")
 
     def _on_keep_rules(self, rules: tuple[KeepRule, ...]) -> None:
         self._rules = rules
 
+    def _on_folders_loaded(self, folders: FolderSettings) -> None:
+        """The library's folders (the same the command line uses); any kept in QSettings are in there now."""
+        self.library_panel.set_folders(folders)
+        self.library_panel.setEnabled(True)
+        if self._legacy_folders != FolderSettings():
+            forget_legacy_folders(self.settings)
+            self._legacy_folders = FolderSettings()
+
     def _on_folders_changed(self, folders: FolderSettings) -> None:
-        save_folders(self.settings, folders)
-        self.client.set_protected_folders(folders.protected)
+        self.client.set_folders(folders)
 
     def _on_scan_finished(self, summary: ScanSummary | None) -> None:
         self.actions_.set_scanning(False)

@@ -1,6 +1,11 @@
-"""What the person chose that belongs to this computer (folders to scan, protected and excluded folders, the
-last folders used in file dialogs, the compare view's zoom mode, the window's geometry), kept with QSettings in
-the platform's conventional place (~/.config/Twinlens/Twinlens.conf on Linux)."""
+"""What belongs to this computer and this window, kept with QSettings in the platform's conventional place
+(~/.config/Twinlens/Twinlens.conf on Linux): the last folders used in file dialogs, the compare view's zoom mode,
+the window's geometry.
+
+The folders to scan, protected and excluded folders belong to the library (core.library.Library), so the app
+and the command line see the same ones; `FolderSettings` is the window's copy of them. Earlier versions kept
+them here: `load_legacy_folders` reads those once, to move them into the library.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,12 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from core.entities import ScanRequest
+from core.places import is_inside
 
 ORGANIZATION = "Twinlens"
 APPLICATION = "Twinlens"
-_KEYS = {"folders": "library/folders", "protected": "library/protected", "excluded": "library/excluded"}
+FOLDER_LISTS = ("folders", "protected", "excluded")
+_LEGACY_KEYS = {name: f"library/{name}" for name in FOLDER_LISTS}
 QUERY_FOLDER = "query/last_folder"
 IMPORT_FOLDER = "models/last_import_folder"
 COMPARE_ZOOM = "compare/zoom_mode"  # "fit" or "actual"
@@ -22,6 +29,8 @@ WINDOW_GEOMETRY = "window/geometry"
 
 @dataclass(frozen=True)
 class FolderSettings:
+    """The library's folders, canonical (core.places.canonical_path), as the window shows and edits them."""
+
     folders: tuple[str, ...] = ()
     protected: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
@@ -29,25 +38,28 @@ class FolderSettings:
     def with_list(self, name: str, values: tuple[str, ...]) -> FolderSettings:
         return replace(self, **{name: values})
 
+    def merged(self, other: FolderSettings) -> FolderSettings:
+        """These folders, then the other's that are not among them (nobody's folder is dropped)."""
+        lists = {name: tuple(dict.fromkeys((*getattr(self, name), *getattr(other, name)))) for name in FOLDER_LISTS}
+        return FolderSettings(**lists)
+
     def scan_request(self) -> ScanRequest:
         """Protected folders are scanned too (their files are the references that are always kept), unless a
         folder to scan already contains them: the same folder must not be walked twice."""
         roots = list(dict.fromkeys(self.folders))
-        roots += [p for p in dict.fromkeys(self.protected) if not any(_inside(p, r) for r in roots)]
+        roots += [p for p in dict.fromkeys(self.protected) if not any(is_inside(p, r) for r in roots)]
         return ScanRequest(roots=tuple(Path(r) for r in roots), excluded=tuple(Path(e) for e in self.excluded))
 
 
-def _inside(path: str, folder: str) -> bool:
-    return Path(path) == Path(folder) or Path(folder) in Path(path).parents
+def load_legacy_folders(settings: QSettings) -> FolderSettings:
+    """Folders an earlier version kept in QSettings (empty once they have moved into the library)."""
+    return FolderSettings(**{name: _read_list(settings, key) for name, key in _LEGACY_KEYS.items()})
 
 
-def load_folders(settings: QSettings) -> FolderSettings:
-    return FolderSettings(**{name: _read_list(settings, key) for name, key in _KEYS.items()})
-
-
-def save_folders(settings: QSettings, folders: FolderSettings) -> None:
-    for name, key in _KEYS.items():
-        settings.setValue(key, list(getattr(folders, name)))
+def forget_legacy_folders(settings: QSettings) -> None:
+    """Once the library holds them: QSettings keeps window state only."""
+    for key in _LEGACY_KEYS.values():
+        settings.remove(key)
     settings.sync()
 
 

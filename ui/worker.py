@@ -33,6 +33,7 @@ from ui.messages import (
     WeightsImported,
     WorkerFailure,
 )
+from ui.settings import FolderSettings
 
 log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -44,6 +45,7 @@ NO_MODEL = (
 
 class LibraryWorker(QObject):
     opened = Signal(object)  # LibraryOpened
+    folders_ready = Signal(object)  # FolderSettings: the library's folders (sent before `opened`)
     scan_progress = Signal(object)  # ScanProgress
     scan_finished = Signal(object)  # ScanSummary
     groups_ready = Signal(object)  # GroupsResult
@@ -77,11 +79,16 @@ class LibraryWorker(QObject):
             log.exception("worker: %s failed", action)
             self.failed.emit(WorkerFailure(action, str(exc) or type(exc).__name__))
 
-    @Slot()
-    def open(self) -> None:
+    @Slot(object)
+    def open(self, legacy: FolderSettings) -> None:
+        """Open the library; folders an earlier version kept in QSettings (`legacy`) are added to its own."""
+
         def job() -> None:
             self._library = Library(self._library_dir)
             lib = self._library
+            if legacy != FolderSettings():
+                self._store_folders(self._folders().merged(legacy))
+            self.folders_ready.emit(self._folders())
             self.opened.emit(LibraryOpened(lib.dir, tuple(lib.keep_rules()), tuple(lib.protected_folders())))
             self.problems_ready.emit(tuple(lib.problems()))
             self._emit_models()
@@ -139,13 +146,23 @@ class LibraryWorker(QObject):
         self._guard("save keep rules", job)
 
     @Slot(object)
-    def set_protected_folders(self, folders: Sequence[str]) -> None:
+    def set_folders(self, folders: FolderSettings) -> None:
         def job() -> None:
-            if list(folders) != self.library.protected_folders():
-                self.library.set_protected_folders(folders)
-                self.library_changed.emit()
+            protected = self.library.protected_folders()
+            self._store_folders(folders)
+            if self.library.protected_folders() != protected:
+                self.library_changed.emit()  # what is kept changed: groups must be fetched again
 
-        self._guard("save protected folders", job)
+        self._guard("save the folders", job)
+
+    def _folders(self) -> FolderSettings:
+        lib = self.library
+        return FolderSettings(tuple(lib.scan_folders()), tuple(lib.protected_folders()), tuple(lib.excluded_folders()))
+
+    def _store_folders(self, folders: FolderSettings) -> None:
+        self.library.set_scan_folders(folders.folders)
+        self.library.set_protected_folders(folders.protected)
+        self.library.set_excluded_folders(folders.excluded)
 
     @Slot(object)
     def mark_not_duplicates(self, group: DuplicateGroup) -> None:

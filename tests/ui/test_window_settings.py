@@ -1,4 +1,5 @@
-"""Settings that persist across sessions (window geometry) and the download progress/cancel path."""
+"""Settings that persist across sessions (window geometry; folders moved from QSettings into the library) and the
+download progress/cancel path."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from PySide6.QtCore import QSettings
 from pytest import MonkeyPatch
 
 from core.cancel import CancelToken
+from core.library import Library
 from tests.ui.conftest import OPEN_TIMEOUT_MS
 from ui.client import LibraryClient
 from ui.main_window import MainWindow
-from ui.settings import load_geometry
+from ui.settings import FolderSettings, load_geometry
 
 
 def test_window_geometry_is_restored(qtbot, tmp_path: Path, settings: QSettings) -> None:  # type: ignore[no-untyped-def]
@@ -34,6 +36,43 @@ def test_window_geometry_is_restored(qtbot, tmp_path: Path, settings: QSettings)
     second = open_window()
     assert second.height() == 500  # restored (the default is 820; offscreen screens are 800 px wide)
     second.close()
+
+
+def test_folders_kept_in_qsettings_move_into_the_library_once(qtbot, tmp_path: Path, settings: QSettings) -> None:  # type: ignore[no-untyped-def]
+    photos, archive = tmp_path / "photos", tmp_path / "archive"
+    (photos / "references").mkdir(parents=True)
+    link = tmp_path / "photos-link"
+    link.symlink_to(photos, target_is_directory=True)
+    settings.setValue("library/folders", [str(link), str(tmp_path / "elsewhere")])
+    settings.setValue("library/protected", str(link / "references"))  # INI files hold a one-item list as a string
+    settings.sync()
+    library = Library(tmp_path / "library")
+    library.set_protected_folders([archive])  # protected with `twinlens protect` before the app first started
+    library.close()
+    expected = FolderSettings(
+        folders=(str(photos), str(tmp_path / "elsewhere")), protected=(str(archive), str(photos / "references"))
+    )
+
+    def folders_shown() -> FolderSettings:
+        client = LibraryClient(tmp_path / "library")
+        main = MainWindow(client, settings, picker=lambda parent, title: "")
+        qtbot.addWidget(main)
+        with qtbot.waitSignal(client.opened, timeout=OPEN_TIMEOUT_MS):
+            client.start()
+        shown = main.library_panel.folders
+        assert main.library_panel.isEnabled()
+        main.close()
+        return shown
+
+    assert folders_shown() == expected, "merged with the library's own, under their canonical spelling"
+    assert not [key for key in settings.allKeys() if key.startswith("library/")], "moved, not copied"
+    assert folders_shown() == expected, "from the library from now on"
+    library = Library(tmp_path / "library")
+    try:
+        assert library.scan_folders() == list(expected.folders)
+        assert library.protected_folders() == list(expected.protected)
+    finally:
+        library.close()
 
 
 def test_download_progress_and_cancel(qtbot, window: MainWindow, monkeypatch: MonkeyPatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
