@@ -65,18 +65,15 @@ def quarantine_folder(volume_top: str, path: str) -> str:
 
 def _usable_folder(folder: str, path: str) -> str | None:
     """None when folder (with files/ and info/) exists or was created, is a real folder and is on path's device."""
+    if os.path.islink(folder):
+        return "it is a symbolic link"
     try:
         for sub in ("files", "info"):
             os.makedirs(os.path.join(folder, sub), 0o700, exist_ok=True)
-        folder_stat = os.lstat(folder)
-        same_device = folder_stat.st_dev == os.lstat(path).st_dev
+        same_device = os.lstat(folder).st_dev == os.lstat(path).st_dev
     except OSError as error:
         return error.strerror or str(error)
-    if os.path.islink(folder):
-        return "it is a symbolic link"
-    if not same_device:
-        return "it is on another volume"
-    return None
+    return None if same_device else "it is on another volume"
 
 
 def move_to_quarantine(path: str, volume_top: str) -> str:
