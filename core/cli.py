@@ -16,8 +16,8 @@ from core.embed import DEFAULT_MODEL, MissingWeightsError, UnknownModelError, We
 from core.entities import DuplicateGroup, ScanProgress, ScanRequest, Tier
 from core.library import MODEL_FREE_TIERS, Library
 from core.pathcodec import display
-from core.places import canonical_path, canonical_paths
-from core.trash import TrashPreview, request_extras
+from core.places import QUARANTINE_DIR, canonical_path, canonical_paths
+from core.trash import QUARANTINE, JournalBatch, TrashPreview, request_extras
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,12 +272,19 @@ def _add_trash_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     trash.add_argument("--extras", action="store_true", required=True, help="every file the keep rules did not keep")
     trash.add_argument("--yes", action="store_true", help="really move them (otherwise only the preview is shown)")
     trash.add_argument("--dry-run", action="store_true", help="only show the preview, even with --yes")
+    trash.add_argument(
+        "--allow-quarantine",
+        action="store_true",
+        help=f"on volumes without a trash (network shares, some USB sticks), move files into a {QUARANTINE_DIR} "
+        "folder on the same volume instead (undoable; remembered per volume)",
+    )
 
-    undo = commands.add_parser("undo", help="put a trashed batch back where it was")
+    undo = commands.add_parser("undo", help="put a batch back: trashed files, or a “not duplicates” decision")
     _library_option(undo)
-    undo.add_argument("--batch", default=None, help="batch id (default: the last batch not yet undone)")
+    undo.add_argument("batch", nargs="?", default=None, help="batch id from `twinlens journal` (default: the newest)")
+    undo.add_argument("--batch", dest="batch_option", default=None, help=argparse.SUPPRESS)
 
-    journal = commands.add_parser("journal", help="what was trashed and undone, by batch")
+    journal = commands.add_parser("journal", help="every trash and “not duplicates” batch, with its state")
     _library_option(journal)
     journal.add_argument("--json", action="store_true")
     journal.add_argument("--limit", type=int, default=50)
@@ -286,6 +293,9 @@ def _add_trash_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
 def cmd_trash(library: Library, args: argparse.Namespace) -> int:
     request = request_extras(library.groups(Tier(args.group_tier)))
     preview = library.preview_trash(request)
+    if preview.needs_consent and not args.dry_run and args.yes and _quarantine_agreed(args, preview.needs_consent):
+        library.allow_quarantine(preview.needs_consent)
+        preview = library.preview_trash(request)
     _print_trash_preview(preview)
     if args.dry_run or not args.yes or not preview.will_trash:
         if preview.will_trash and not args.dry_run:
@@ -294,52 +304,80 @@ def cmd_trash(library: Library, args: argparse.Namespace) -> int:
     outcome = library.trash(request)
     for path, reason in outcome.failed:
         print(f"failed   {display(path)}: {reason}")
+    for path, reason in outcome.lost:
+        print(f"LOST     {display(path)}: {reason}")
     moved, failed = len(outcome.trashed), len(outcome.failed)
-    print(f"batch {outcome.batch_id}: {moved} file(s) moved to the system trash, {failed} failed")
-    print(f"undo with: twinlens undo --batch {outcome.batch_id}")
-    return 1 if outcome.failed else 0
+    quarantined = sum(1 for t in outcome.trashed if t.place == QUARANTINE)
+    where = f" ({quarantined} of them to a quarantine folder)" if quarantined else ""
+    print(f"batch {outcome.batch_id}: {moved} file(s) moved to the system trash{where}, {failed} failed")
+    if outcome.lost:
+        print(f"{len(outcome.lost)} file(s) left for a place the trash did not report: they cannot be undone")
+    print(f"undo with: twinlens undo {outcome.batch_id}")
+    return 1 if outcome.failed or outcome.lost else 0
+
+
+def _quarantine_agreed(args: argparse.Namespace, volumes: Sequence[str]) -> bool:
+    """--allow-quarantine, or a yes at the prompt when a person is at the terminal."""
+    if args.allow_quarantine:
+        return True
+    if not sys.stdin.isatty():
+        return False
+    names = ", ".join(display(v) for v in volumes)
+    question = f"{names}: no trash on this volume. Use a {QUARANTINE_DIR} folder on it instead (undoable)? [y/N] "
+    return input(question).strip().lower() in ("y", "yes")
 
 
 def _print_trash_preview(preview: TrashPreview) -> None:
+    quarantined = set(preview.quarantined)
     for info in preview.will_trash:
-        print(f"trash    {display(info.path)}  ({info.size} bytes)")
+        where = f"  → {QUARANTINE_DIR}" if info.id in quarantined else ""
+        print(f"trash    {display(info.path)}  ({info.size} bytes){where}")
     for refusal in preview.refused:
         print(f"refused  {display(refusal.file.path)}: {refusal.reason}")
     megabytes = preview.bytes_freed / 1_000_000
     print(f"{len(preview.will_trash)} file(s), {megabytes:.1f} MB to the trash; {len(preview.refused)} refused")
+    if preview.needs_consent:
+        volumes = ", ".join(display(v) for v in preview.needs_consent)
+        print(f"no trash on {volumes}: add --allow-quarantine to use a {QUARANTINE_DIR} folder there instead")
 
 
 def cmd_undo(library: Library, args: argparse.Namespace) -> int:
     try:
-        outcome = library.undo(args.batch)
+        outcome = library.undo(args.batch or args.batch_option)
     except LookupError as error:
         print(f"twinlens: {error.args[0]}", file=sys.stderr)
         return 2
     if not outcome.batch_id:
-        print("nothing to undo")
+        print("nothing to undo" + (f": {outcome.note}" if outcome.note else ""))
         return 0
     for path in outcome.restored:
         print(f"restored {display(path)}")
     for path, reason in outcome.failed:
         print(f"failed   {display(path)}: {reason}")
     print(f"batch {outcome.batch_id}: {len(outcome.restored)} restored, {len(outcome.failed)} failed")
+    if outcome.note:
+        print(outcome.note)
     return 1 if outcome.failed else 0
 
 
 def cmd_journal(library: Library, args: argparse.Namespace) -> int:
     batches = library.journal(args.limit)
     if args.json:
-        rows = [
-            {"batch": b.batch_id, "at": b.at, "action": b.action, "files": b.files, "undone": b.undone} for b in batches
-        ]
-        json.dump({"batches": rows}, sys.stdout, indent=1)
+        json.dump({"batches": [_batch_json(b) for b in batches]}, sys.stdout, indent=1)
         print()
         return 0
     for batch in batches:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(batch.at))
-        print(f"{batch.batch_id}  {when}  {batch.action} {batch.files} file(s){'  (undone)' if batch.undone else ''}")
-    print(f"{len(batches)} batch(es)")
+        print(f"{batch.batch_id}  {when}  {batch.action:14} {batch.files:4} file(s)  {batch.state}")
+    print(f"{len(batches)} batch(es); undo one with: twinlens undo BATCH")
     return 0
+
+
+def _batch_json(batch: JournalBatch) -> dict[str, object]:
+    fields = ("at", "action", "files", "undone", "restored", "stuck", "lost", "not_moved", "reason")
+    row: dict[str, object] = {"batch": batch.batch_id, **{name: getattr(batch, name) for name in fields}}
+    row.update(state=batch.state, undoable=batch.undoable, stepped_aside=batch.stepped_aside)
+    return row
 
 
 TRASH_COMMANDS = {"trash": cmd_trash, "undo": cmd_undo, "journal": cmd_journal}

@@ -16,6 +16,7 @@ from core.model_service import ModelService
 from core.paths import resolve_library_dir
 from core.perceptual import DEFAULT_DISTANCE
 from core.places import canonical_paths
+from core.quarantine import allow_quarantine, consented_volumes
 from core.scanner import ProgressCallback, Scanner, ScanStage
 from core.trash import (
     JournalBatch,
@@ -24,11 +25,10 @@ from core.trash import (
     TrashPreview,
     TrashRequest,
     UndoOutcome,
-    journal_batches,
     preview_trash,
     trash_files,
 )
-from core.undo import undo
+from core.undo import journal, undo
 
 MODEL_FREE_TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
 SCAN_FOLDERS, PROTECTED_FOLDERS, EXCLUDED_FOLDERS = "scan_folders", "protected_folders", "excluded_folders"
@@ -96,8 +96,8 @@ class Library:
 
     # --- trash: verified moves to the system trash, journaled and undoable (see core/trash.py) ----------------
 
-    def preview_trash(self, request: TrashRequest) -> TrashPreview:
-        return preview_trash(self.catalog, request)
+    def preview_trash(self, request: TrashRequest, backend: TrashBackend | None = None) -> TrashPreview:
+        return preview_trash(self.catalog, request, backend)
 
     def trash(self, request: TrashRequest, backend: TrashBackend | None = None) -> TrashOutcome:
         return trash_files(self.catalog, request, backend)
@@ -113,7 +113,15 @@ class Library:
         )
 
     def journal(self, limit: int = 50) -> list[JournalBatch]:
-        return journal_batches(self.catalog, limit)
+        """Trash batches and "not duplicates" decisions, newest first."""
+        return journal(self.catalog, limit)
+
+    def allow_quarantine(self, volumes: Sequence[str]) -> None:
+        """The person agreed: on these volumes (mount points) without a trash, use a quarantine folder."""
+        allow_quarantine(self.catalog, volumes)
+
+    def quarantine_volumes(self) -> frozenset[str]:
+        return consented_volumes(self.catalog)
 
     # --- preferences stored with the library ---------------------------------------------------------------
 

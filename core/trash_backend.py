@@ -2,16 +2,25 @@
 
 On Linux and other freedesktop systems the trash is a pair of folders (`files/` and `info/`); we find the
 `.trashinfo` that send2trash wrote, so the journal records the exact trash path and undo can move the file back.
-On macOS and Windows send2trash cannot tell where the file landed; undo then says where to look.
+On macOS and Windows send2trash cannot tell where the file landed: the backend then reports no location, and
+core/trash.py never journals such a move as one that undo can take back.
+
+A volume without a trash (an SMB/NAS share, some USB sticks) is recognised before anything moves
+(`VolumeProbe.has_trash`): core/trash.py then uses Twinlens' own quarantine folder (core/quarantine.py), with
+the person's consent. Putting a file back never replaces one: `move_exclusive` refuses if the name is taken.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import os
+import secrets
 import shutil
+import stat
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote_to_bytes
@@ -26,24 +35,59 @@ class RestoreError(Exception):
 
 
 class TrashBackend(Protocol):
+    """The contract core/trash.py relies on. Only a move whose location is reported can be undone."""
+
+    def has_trash(self, path: str) -> bool:
+        """Whether the volume holding path has a trash this backend moves files into (no: use the quarantine)."""
+        ...
+
+    def volume(self, path: str) -> str:
+        """The top folder (mount point) of the volume holding path: where its quarantine goes, how consent is keyed."""
+        ...
+
     def move_to_trash(self, path: str) -> str | None:
-        """Move one file to the trash; return where it now lies, or None when that cannot be known."""
+        """Move one file to the trash; return where it now lies, or None when that is not known.
+
+        None is never taken as success: core/trash.py then checks the original path and journals the truth."""
         ...
 
     def restore(self, trash_path: str | None, original_path: str) -> None:
-        """Move a trashed file back to original_path (which must not exist); raise RestoreError when impossible."""
+        """Move a trashed file back to original_path without replacing anything there; raise RestoreError when
+        impossible (the message says where the file is)."""
         ...
+
+
+class VolumeProbe:
+    """Which volume a path is on, and whether that volume has a trash (replaceable in tests: a folder can be
+    treated as a volume without a trash, while the moves stay real)."""
+
+    def mount_point(self, path: str) -> str:
+        return mount_point(os.path.dirname(os.path.abspath(path)))
+
+    def has_trash(self, path: str) -> bool:
+        if not FREEDESKTOP:
+            return True  # send2trash decides there; it reports no location, which core/trash.py handles
+        return freedesktop_has_trash(path, self.mount_point(path))
 
 
 class SystemTrash:
     """The platform's trash, through send2trash. Never deletes anything."""
+
+    def __init__(self, probe: VolumeProbe | None = None) -> None:
+        self.probe = probe or VolumeProbe()
+
+    def has_trash(self, path: str) -> bool:
+        return self.probe.has_trash(path)
+
+    def volume(self, path: str) -> str:
+        return self.probe.mount_point(path)
 
     def move_to_trash(self, path: str) -> str | None:
         if not FREEDESKTOP:
             from send2trash import send2trash
 
             send2trash(path)
-            return None
+            return None  # not known: the journal says so, and undo does not pretend
         trash_dirs = candidate_trash_dirs(path)
         before = {entry.info_path for entry in read_trash_entries(trash_dirs)}
         _freedesktop_send2trash(path)
@@ -95,6 +139,49 @@ def mount_point(path: str) -> str:
     while not os.path.ismount(path):
         path = os.path.dirname(path)
     return path
+
+
+def freedesktop_has_trash(path: str, top: str) -> bool:
+    """send2trash's choice, checked before it moves anything: the home trash serves the device of $HOME; any
+    other volume needs a usable `.Trash/<uid>` (in a sticky, non-symlink `.Trash`) or `.Trash-<uid>` at its top."""
+    try:
+        device = _device(path)
+        if device == _device(os.path.realpath(os.path.expanduser("~"))):
+            return True
+        if _device(top) != device:
+            return False  # send2trash would not find the volume's top either
+    except OSError:
+        return False
+    uid = str(os.getuid())
+    shared = os.path.join(top, ".Trash")
+    if _is_sticky_dir(shared) and _usable_trash_dir(os.path.join(shared, uid)):
+        return True
+    return _usable_trash_dir(os.path.join(top, f".Trash-{uid}"))
+
+
+def _device(path: str) -> int:
+    try:
+        return os.lstat(path).st_dev
+    except FileNotFoundError:
+        return os.lstat(os.path.dirname(path)).st_dev
+
+
+def _is_sticky_dir(path: str) -> bool:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISDIR(mode) and bool(mode & stat.S_ISVTX)
+
+
+def _usable_trash_dir(folder: str) -> bool:
+    """Exists (or can be created, as send2trash would) as a real folder we can write into."""
+    try:
+        os.makedirs(folder, 0o700, exist_ok=True)
+        mode = os.lstat(folder).st_mode
+    except OSError:
+        return False
+    return stat.S_ISDIR(mode) and os.access(folder, os.W_OK | os.X_OK)
 
 
 def candidate_trash_dirs(path: str) -> list[TrashDir]:
@@ -174,29 +261,131 @@ def _freedesktop_send2trash(path: str) -> None:
 
 
 def restore_freedesktop(trash_path: str, original_path: str) -> None:
-    if os.path.lexists(original_path):
-        raise RestoreError(f"a file already exists at {original_path}; it was not overwritten")
-    if not os.path.lexists(trash_path):
-        raise RestoreError(f"it is no longer in the trash at {trash_path} (was the trash emptied?)")
-    os.makedirs(os.path.dirname(original_path), exist_ok=True)
-    try:
-        os.rename(trash_path, original_path)
-    except OSError as error:
-        if error.errno != errno.EXDEV:
-            raise RestoreError(f"it could not be moved back ({error.strerror}); it is still at {trash_path}") from error
-        _copy_back(trash_path, original_path)
-        return  # the trashed copy and its .trashinfo stay in the trash: nothing is deleted
+    """Out of a freedesktop trash folder; its `.trashinfo` goes once the file itself has moved back."""
+    if not put_back(trash_path, original_path, "the trash"):
+        return  # copied across volumes: the trashed copy and its .trashinfo stay in the trash, nothing is deleted
     info_path = os.path.join(os.path.dirname(os.path.dirname(trash_path)), "info", os.path.basename(trash_path))
     _forget_info(info_path + INFO_SUFFIX)
 
 
-def _copy_back(trash_path: str, original_path: str) -> None:
-    """Across volumes: copy to a temporary name beside the original, then rename into place."""
-    staging = os.path.join(os.path.dirname(original_path), f".{os.path.basename(original_path)}.twinlens-restore")
-    shutil.copy2(trash_path, staging)
-    if os.path.getsize(staging) != os.path.getsize(trash_path) or os.path.lexists(original_path):
-        raise RestoreError(f"it could not be copied back; it is still at {trash_path} (partial copy: {staging})")
-    os.rename(staging, original_path)
+def put_back(trash_path: str, original_path: str, where: str) -> bool:
+    """Move a file out of a trash-like folder (`where`, for messages) to original_path; True: moved, False:
+    copied across volumes. Whether anything is at original_path is decided by the move itself, never by a
+    check before it: nothing is ever replaced."""
+    if os.path.lexists(original_path):  # the early, friendly answer; the exclusive move is what guarantees it
+        raise RestoreError(f"a file already exists at {original_path}; it was not overwritten")
+    if not os.path.lexists(trash_path):
+        raise RestoreError(f"it is no longer in {where} at {trash_path} (was {where} emptied?)")
+    os.makedirs(os.path.dirname(original_path), exist_ok=True)
+    try:
+        return move_exclusive(trash_path, original_path)
+    except FileExistsError as error:
+        raise RestoreError(
+            f"a file appeared at {original_path} meanwhile; it was not overwritten; it is still at {trash_path}"
+        ) from error
+    except OSError as error:
+        raise RestoreError(f"it could not be moved back ({error.strerror}); it is still at {trash_path}") from error
+
+
+# --- moves that never replace a file ----------------------------------------------------------------------------
+
+AT_FDCWD = -100
+RENAME_NOREPLACE = 1
+# errno values meaning "this file system cannot do that here", not "no": the next way is tried.
+_UNSUPPORTED = {errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM, errno.EMLINK}
+
+
+def _load_renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None  # a C library older than glibc 2.28
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_RENAMEAT2 = _load_renameat2()
+
+
+def rename_noreplace(src: str, dst: str) -> bool:
+    """renameat2(RENAME_NOREPLACE): True when moved; False when this system or file system cannot do it.
+    Raises FileExistsError when dst exists, OSError (EXDEV across volumes) otherwise."""
+    if _RENAMEAT2 is None:
+        return False
+    if _RENAMEAT2(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), RENAME_NOREPLACE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _UNSUPPORTED:
+        return False
+    raise OSError(code, os.strerror(code), src, None, dst)
+
+
+def link_then_unlink(src: str, dst: str) -> bool:
+    """Give the file its new name (link fails if dst exists), then drop the old name: the same inode throughout.
+    False when the file system has no hard links."""
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno in _UNSUPPORTED:
+            return False
+        raise
+    os.unlink(src)  # only a second name of the file now at dst
+    return True
+
+
+def move_exclusive(src: str, dst: str) -> bool:
+    """Move src to dst, never replacing anything at dst (FileExistsError). True: moved. False: across volumes
+    the bytes were copied to dst and src is left where it was."""
+    try:
+        if rename_noreplace(src, dst) or link_then_unlink(src, dst):
+            return True
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+    copy_exclusive(src, dst)
+    return False
+
+
+def copy_exclusive(src: str, dst: str) -> None:
+    """Copy into a temporary file created exclusively beside dst, then link it to dst (fails if dst exists).
+    Without hard links the copy is written into dst created exclusively (O_EXCL) instead."""
+    staging = os.path.join(os.path.dirname(dst), f".{os.path.basename(dst)}.{secrets.token_hex(4)}.twinlens-restore")
+    _copy_into_new(src, staging)
+    try:
+        placed = link_then_unlink(staging, dst)
+    except BaseException:
+        _discard(staging)
+        raise
+    if not placed:
+        _discard(staging)
+        _copy_into_new(src, dst)
+
+
+def _copy_into_new(src: str, dst: str) -> None:
+    """Create dst (it must not exist) and copy src's bytes and times into it; a failed copy is removed."""
+    handle = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(handle, "wb") as target, open(src, "rb") as source:
+            shutil.copyfileobj(source, target, 1 << 20)
+            target.flush()
+            os.fsync(target.fileno())
+        shutil.copystat(src, dst)
+    except BaseException:
+        _discard(dst)
+        raise
+
+
+def _discard(path: str) -> None:
+    """Only for a partial copy this module created itself."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
 
 
 def _forget_info(info_path: str) -> None:

@@ -23,6 +23,11 @@ class AppActions(QObject):
         self.undo = self._make(
             "&Undo", QKeySequence.StandardKey.Undo, "Undo the last trash or \u201cnot duplicates\u201d"
         )
+        self.journal = self._make(
+            "&Journal…",
+            "Ctrl+J",
+            "Every trash and \u201cnot duplicates\u201d batch, with its state and an Undo for each",
+        )
         self.quit = self._make("&Quit", QKeySequence.StandardKey.Quit, "Close Twinlens")
         self.compare = self._make(
             "&Compare group…", "Ctrl+Return", "Compare the group's photos side by side (also: Enter on a group)"

@@ -33,6 +33,7 @@ class LibraryClient(QObject):
     trash_preview_ready = Signal(object)
     trash_done = Signal(object)
     undo_done = Signal(object)
+    journal_ready = Signal(object)  # tuple[JournalBatch, ...], newest first
     library_changed = Signal()
     failed = Signal(object)
     notice = Signal(str)  # something refused or worth telling, in plain words
@@ -52,7 +53,9 @@ class LibraryClient(QObject):
     _not_duplicates = Signal(object)
     _preview_trash = Signal(object)
     _trash = Signal(object)
-    _undo = Signal()
+    _undo = Signal(object)  # batch id, or None for the newest undoable batch
+    _journal = Signal(int)
+    _allow_quarantine = Signal(object)
     _query_images = Signal(object)
     _query_text = Signal(object)
     _load_models = Signal()
@@ -89,6 +92,8 @@ class LibraryClient(QObject):
             (self._preview_trash, w.preview_trash),
             (self._trash, w.trash),
             (self._undo, w.undo),
+            (self._journal, w.load_journal),
+            (self._allow_quarantine, w.allow_quarantine),
             (self._query_images, w.query_images),
             (self._query_text, w.query_text),
             (self._load_models, w.load_models),
@@ -112,6 +117,7 @@ class LibraryClient(QObject):
         w.trash_preview_ready.connect(self.trash_preview_ready)
         w.trash_done.connect(self.trash_done)
         w.undo_done.connect(self.undo_done)
+        w.journal_ready.connect(self.journal_ready)
         w.library_changed.connect(self.library_changed)
         w.failed.connect(self.failed)
         w.query_done.connect(self.query_done)
@@ -198,8 +204,16 @@ class LibraryClient(QObject):
     def trash(self, request: TrashRequest) -> None:
         self._trash.emit(request)
 
-    def undo(self) -> None:
-        self._undo.emit()
+    def undo(self, batch_id: str | None = None) -> None:
+        """Undo one journal batch; None: the one plain undo takes (the newest that has not failed)."""
+        self._undo.emit(batch_id)
+
+    def load_journal(self, limit: int = 200) -> None:
+        self._journal.emit(limit)
+
+    def allow_quarantine(self, volumes: Sequence[str]) -> None:
+        """The person agreed to a quarantine folder on these volumes (they have no trash)."""
+        self._allow_quarantine.emit(tuple(volumes))
 
     # --- queries and models -----------------------------------------------------------------------------
 

@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         review_menu = self.menuBar().addMenu("&Review")
         for action in (a.compare, a.auto_select, a.keep_rules, a.clear_marks, a.not_duplicates, a.trash, a.undo):
             review_menu.addAction(action)
+        review_menu.addAction(a.journal)
+        a.journal.triggered.connect(self.trash_flow.show_journal)
         search_menu = self.menuBar().addMenu("&Search")
         for action in (a.choose_query, a.paste_query, a.open_result, a.reveal_result, a.result_in_review):
             search_menu.addAction(action)

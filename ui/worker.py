@@ -54,6 +54,7 @@ class LibraryWorker(QObject):
     trash_preview_ready = Signal(object)  # TrashPreview
     trash_done = Signal(object)  # TrashOutcome
     undo_done = Signal(object)  # UndoOutcome
+    journal_ready = Signal(object)  # tuple[JournalBatch, ...], newest first
     library_changed = Signal()  # groups must be fetched again
     failed = Signal(object)  # WorkerFailure
     query_done = Signal(object)  # QueryAnswer
@@ -184,13 +185,21 @@ class LibraryWorker(QObject):
 
         self._guard("move files to the trash", job)
 
-    @Slot()
-    def undo(self) -> None:
+    @Slot(object)
+    def undo(self, batch_id: str | None) -> None:
         def job() -> None:
-            self.undo_done.emit(self.library.undo())
+            self.undo_done.emit(self.library.undo(batch_id))
             self.library_changed.emit()
 
         self._guard("undo", job)
+
+    @Slot(int)
+    def load_journal(self, limit: int) -> None:
+        self._guard("read the journal", lambda: self.journal_ready.emit(tuple(self.library.journal(limit))))
+
+    @Slot(object)
+    def allow_quarantine(self, volumes: Sequence[str]) -> None:
+        self._guard("allow the quarantine folder", lambda: self.library.allow_quarantine(volumes))
 
     # --- queries ----------------------------------------------------------------------------------------------
 

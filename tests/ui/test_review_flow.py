@@ -140,3 +140,97 @@ def test_tiers_without_a_model_are_disabled_and_explained(qtbot, window: MainWin
     assert "needs a model" in tiers.tabText(2)
     assert window.review_panel.model_help.isVisibleTo(window.review_panel)
     assert "--model sscd" in window.review_panel.model_help.text()
+
+
+def trash_marked(qtbot, window: MainWindow) -> object:  # type: ignore[no-untyped-def]
+    """Trash what is marked, accepting the preview; returns the TrashOutcome."""
+    window.actions_.trash.trigger()
+    qtbot.waitUntil(lambda: window.trash_flow.preview_dialog is not None, timeout=20_000)
+    dialog = window.trash_flow.preview_dialog
+    assert dialog is not None
+    with qtbot.waitSignal(window.client.trash_done, timeout=20_000) as done:
+        dialog.done(QDialog.DialogCode.Accepted)
+    return done.args[0]
+
+
+def test_journal_lists_batches_and_undoes_the_one_chosen(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    add_scan_folder(window, photos)
+    scan(qtbot, window)
+    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    window.review_panel.auto_select()
+    older = trash_marked(qtbot, window)
+    wait_for_groups(qtbot, window, Tier.EXACT, 0)
+    window.actions_.journal.trigger()
+    dialog = window.trash_flow.journal_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: len(dialog.batches) == 1, timeout=10_000)
+    assert dialog.isVisible() and dialog.tree.topLevelItemCount() == 1
+    assert dialog.tree.topLevelItem(0).text(3) == "in the trash" and dialog.tree.topLevelItem(0).text(2) == "3"
+
+    with qtbot.waitSignal(window.client.undo_done, timeout=20_000) as undone:
+        dialog.undo_buttons[older.batch_id].click()  # type: ignore[attr-defined]
+    assert undone.args[0].batch_id == older.batch_id and len(undone.args[0].restored) == 3
+    assert all(Path(t.path).exists() for t in older.trashed)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: bool(dialog.batches) and dialog.batches[0].undone, timeout=10_000)
+    assert dialog.tree.topLevelItem(0).text(3) == "undone"
+    assert not dialog.undo_buttons[older.batch_id].isEnabled()  # type: ignore[attr-defined]
+
+
+def no_trash_under(monkeypatch, root: Path) -> None:  # type: ignore[no-untyped-def]
+    """Treat `root` as the top of a volume without a trash (a NAS share), for every SystemTrash."""
+    from core.trash_backend import VolumeProbe
+
+    real_mount, real_has = VolumeProbe.mount_point, VolumeProbe.has_trash
+    inside = lambda path: path.startswith(str(root) + "/")  # noqa: E731
+    monkeypatch.setattr(VolumeProbe, "mount_point", lambda self, p: str(root) if inside(p) else real_mount(self, p))
+    monkeypatch.setattr(VolumeProbe, "has_trash", lambda self, p: not inside(p) and real_has(self, p))
+
+
+def test_volume_without_trash_asks_then_quarantines_and_undoes(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, photos: Path, private_trash: Path, monkeypatch
+) -> None:
+    no_trash_under(monkeypatch, photos)
+    add_scan_folder(window, photos)
+    scan(qtbot, window)
+    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    window.review_panel.auto_select()
+    paths = [Path(m.file.path) for m in window.review_panel.model.shown_marked()]
+
+    window.actions_.trash.trigger()
+    qtbot.waitUntil(lambda: window.trash_flow.consent_box is not None, timeout=20_000)
+    box = window.trash_flow.consent_box
+    assert box is not None and str(photos) in box.text() and ".twinlens-trash" in box.text()
+    use = next(b for b in box.buttons() if b.text() == "Use a quarantine folder")
+    use.click()
+    qtbot.waitUntil(lambda: window.trash_flow.preview_dialog is not None, timeout=20_000)
+    preview = window.trash_flow.preview_dialog
+    assert preview is not None and len(preview.preview.quarantined) == 3 and not preview.preview.refused
+    with qtbot.waitSignal(window.client.trash_done, timeout=20_000) as done:
+        preview.done(QDialog.DialogCode.Accepted)
+    assert {t.place for t in done.args[0].trashed} == {"quarantine"}
+    assert not any(p.exists() for p in paths) and len(list((photos / ".twinlens-trash" / "files").iterdir())) == 3
+    assert not private_trash.exists()
+
+    with qtbot.waitSignal(window.client.undo_done, timeout=20_000) as undone:
+        window.actions_.undo.trigger()
+    assert len(undone.args[0].restored) == 3 and all(p.exists() for p in paths)
+
+
+def test_volume_without_trash_left_alone_when_the_person_declines(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, photos: Path, monkeypatch
+) -> None:
+    no_trash_under(monkeypatch, photos)
+    add_scan_folder(window, photos)
+    scan(qtbot, window)
+    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    window.review_panel.auto_select()
+    window.actions_.trash.trigger()
+    qtbot.waitUntil(lambda: window.trash_flow.consent_box is not None, timeout=20_000)
+    box = window.trash_flow.consent_box
+    assert box is not None
+    next(b for b in box.buttons() if b.text() == "Leave those files").click()
+    qtbot.waitUntil(lambda: window.trash_flow.preview_dialog is not None, timeout=20_000)
+    dialog = window.trash_flow.preview_dialog
+    assert dialog is not None and dialog.preview.will_trash == () and len(dialog.preview.refused) == 3
+    assert not dialog.confirm_button.isEnabled()
+    assert all("has no trash" in r.reason for r in dialog.preview.refused)
