@@ -26,6 +26,9 @@ DEFAULT_BATCH = 16
 # Each new file is linked to this many nearest neighbours; pairs below the floor are not worth storing.
 DEFAULT_K = 16
 LINK_FLOOR = 0.5
+# The index and the catalog hold the same float32 values of each stored vector, so their scores of a pair differ by
+# summation order only; a larger difference means the index holds a vector the catalog does not.
+SCORE_TOLERANCE = 1e-3
 
 log = logging.getLogger("twinlens")
 
@@ -161,14 +164,11 @@ class EmbeddingStore:
         for start in range(0, len(pending), 256):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            chunk = pending[start : start + 256]
-            ids, vectors = self.vectors(chunk)
-            pairs = [
-                (int(fid), other, score)
-                for fid, hits in zip(ids, index.search_many(vectors, k + 1), strict=True)
-                for other, score in hits
-                if other != fid and score >= LINK_FLOOR
-            ]
+            ids, vectors = self.vectors(pending[start : start + 256])
+            pairs, agreed = self._nearest_pairs(index, ids, vectors, k)
+            if not agreed:
+                self._rebuild(index, "disagreed with the stored vectors")
+                pairs, _ = self._nearest_pairs(index, ids, vectors, k)
             with self.catalog.transaction():
                 self.catalog.add_neighbours(self.model_id, pairs)
                 self.catalog.db.conn.executemany(
@@ -176,6 +176,29 @@ class EmbeddingStore:
                     ((int(fid), self.model_id) for fid in ids),
                 )
         return len(pending)
+
+    def _nearest_pairs(
+        self, index: VectorIndex, ids: np.ndarray, vectors: np.ndarray, k: int
+    ) -> tuple[list[tuple[int, int, float]], bool]:
+        """Pairs of each file with at most k nearest other files, scored from the stored vectors of both sides, and
+        whether the index's scores agreed with them."""
+        # k + 1 hits leave k others when the file finds itself; with ties it may not, so keep at most k others.
+        nearest = [
+            [(other, score) for other, score in hits if other != fid][:k]
+            for fid, hits in zip(ids.tolist(), index.search_many(vectors, k + 1), strict=True)
+        ]
+        other_ids, other_vectors = self.vectors({other for hits in nearest for other, _ in hits})
+        stored = dict(zip(other_ids.tolist(), other_vectors, strict=True))
+        pairs, agreed = [], True
+        for fid, vector, hits in zip(ids.tolist(), vectors, nearest, strict=True):
+            for other, index_score in hits:
+                if other not in stored:
+                    continue  # removed since the index was synced
+                score = float(vector @ stored[other])
+                agreed = agreed and abs(score - index_score) <= SCORE_TOLERANCE
+                if score >= LINK_FLOOR:
+                    pairs.append((fid, other, score))
+        return pairs, agreed
 
     def search(self, vector: np.ndarray, k: int) -> list[QueryHit]:
         return [QueryHit(fid, score) for fid, score in self.index().search(vector, k)]

