@@ -169,6 +169,16 @@ class Catalog:
     def derived_tables(self) -> list[str]:
         return [name for name in ("perceptual_hashes", "thumbnails", "embeddings") if self.db[name].exists()]
 
+    def embedded_content_hashes(self, model_id: str) -> dict[int, str]:
+        """file id -> content hash of the present files holding a vector of this model: the identity of each vector
+        (a row id alone is not: a file overwritten in place keeps its id, and SQLite may reuse a deleted id)."""
+        rows = self.db.execute(
+            "SELECT f.id, f.content_hash FROM embeddings e JOIN files f ON f.id = e.file_id "
+            "WHERE e.model_id = ? AND f.status = 'present'",
+            [model_id],
+        )
+        return {int(file_id): str(content_hash) for file_id, content_hash in rows}
+
     def move_file(self, file_id: int, new_path: str, size: int, mtime_ns: int, scan_id: int) -> None:
         """A file that reappeared at another path with the same bytes keeps its row, and so its history."""
         values = {

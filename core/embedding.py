@@ -6,6 +6,7 @@ neighbours so that copy and similar groups are read from the database, not searc
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,11 @@ DEFAULT_BATCH = 16
 # Each new file is linked to this many nearest neighbours; pairs below the floor are not worth storing.
 DEFAULT_K = 16
 LINK_FLOOR = 0.5
+# The index and the catalog hold the same float32 values of each stored vector, so their scores of a pair differ by
+# summation order only; a larger difference means the index holds a vector the catalog does not.
+SCORE_TOLERANCE = 1e-3
+
+log = logging.getLogger("twinlens")
 
 
 @dataclass(frozen=True)
@@ -51,14 +57,19 @@ def index_path(library_dir: Path, model_id: str) -> Path:
 
 
 class EmbeddingStore:
-    """Vectors of one model in the catalog, and the index that mirrors them."""
+    """Vectors of one model in the catalog, and the index that mirrors them.
+
+    A vector's identity is (file id, content hash), not the row: the index records the content hash each vector
+    was computed from and is checked against the catalog by both (see `sync_index`)."""
 
     def __init__(self, catalog: Catalog, model_id: str, dim: int) -> None:
         self.catalog = catalog
         self.model_id = model_id
         self.dim = dim
         self._index: VectorIndex | None = None
-        self._synced_generation = -1
+        self._synced_marker: tuple[int, int] | None = None
+        # What was repaired (a damaged or half-saved index rebuilt), oldest first: for the CLI and the GUI to show.
+        self.notices: list[str] = []
 
     def missing_file_ids(self) -> set[int]:
         rows = self.catalog.db.execute(
@@ -76,40 +87,68 @@ class EmbeddingStore:
             )
 
     def vectors(self, file_ids: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, float32 unit vectors) of present files, all of them or the given ones."""
+        """(ids, float32 unit vectors) of present files, all of them or the given ones, by id."""
+        ids, _, vectors = self._vector_rows(file_ids)
+        return ids, vectors
+
+    def _vector_rows(self, file_ids: Iterable[int] | None) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """(ids, content hashes, vectors) read together, so each vector comes with the content it belongs to."""
         sql = (
-            "SELECT e.file_id, e.vector FROM embeddings e JOIN files f ON f.id = e.file_id "
+            "SELECT e.file_id, f.content_hash, e.vector FROM embeddings e JOIN files f ON f.id = e.file_id "
             "WHERE e.model_id = ? AND f.status = 'present'"
         )
-        rows = self.catalog.db.execute(sql + " ORDER BY e.file_id", [self.model_id]).fetchall()
-        if file_ids is not None:
-            wanted = set(file_ids)
-            rows = [r for r in rows if r[0] in wanted]
+        if file_ids is None:
+            rows = self.catalog.db.execute(sql + " ORDER BY e.file_id", [self.model_id]).fetchall()
+        else:
+            wanted, rows = sorted({int(i) for i in file_ids}), []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"{sql} AND e.file_id IN ({marks}) ORDER BY e.file_id"
+                rows += self.catalog.db.execute(query, [self.model_id, *chunk]).fetchall()
         ids = np.asarray([r[0] for r in rows], dtype=np.int64)
-        return ids, decode_vectors([bytes(r[1]) for r in rows], self.dim)
+        return ids, [str(r[1]) for r in rows], decode_vectors([bytes(r[2]) for r in rows], self.dim)
 
     def index(self) -> VectorIndex:
         """The hnswlib index, checked against the catalog and repaired or rebuilt when they differ."""
         if self._index is None:
             self._index = VectorIndex.open(index_path(self.catalog.library_dir, self.model_id), self.dim, self.model_id)
-        if self._synced_generation != self.catalog.generation:
+        # The marker also moves when another connection or process committed, e.g. a scan from the CLI.
+        marker = self.catalog.change_marker()
+        if self._synced_marker != marker:
             self.sync_index(self._index)
-            self._synced_generation = self.catalog.generation
+            self._synced_marker = marker
         return self._index
 
-    def sync_index(self, index: VectorIndex) -> None:
-        ids, vectors = self.vectors()
-        if index.matches(ids.tolist(), self.model_id):
-            return
-        live = set(ids.tolist())
-        index.mark_deleted(index.ids() - live)
-        missing = np.asarray(sorted(live - index.ids()), dtype=np.int64)
-        if len(missing):
-            position = {int(fid): row for row, fid in enumerate(ids)}
-            index.add(missing, vectors[[position[int(fid)] for fid in missing]])
-        if not index.matches(live, self.model_id):
-            index.rebuild(ids, vectors)
+    def sync_index(self, index: VectorIndex) -> str | None:
+        """Make the index hold exactly the catalog's vectors of this model, compared by (file id, content hash): an
+        id whose vector came from other content (a photo overwritten in place, a reused row id) gets the stored
+        vector. A damaged or half-saved index is rebuilt; returns the message when that happened."""
+        if index.problem is not None:
+            return self._rebuild(index, index.problem)
+        removed, changed = index.differences(self.catalog.embedded_content_hashes(self.model_id))
+        if not removed and not changed:
+            return None
+        replaced = len(changed & index.ids())
+        index.mark_deleted(removed)
+        ids, versions, vectors = self._vector_rows(changed)
+        index.add(ids, vectors, versions)
         index.save()
+        log.info(
+            "vector index %s: %d added, %d replaced (content changed), %d removed",
+            index.manifest_path.name, len(changed) - replaced, replaced, len(removed),
+        )  # fmt: skip
+        return None
+
+    def _rebuild(self, index: VectorIndex, reason: str) -> str:
+        ids, versions, vectors = self._vector_rows(None)
+        index.rebuild(ids, vectors, versions)
+        index.problem = None
+        index.save()
+        message = f"The vector index {index.manifest_path} {reason}; rebuilt it from the {len(ids)} stored vectors."
+        log.warning(message)
+        self.notices.append(message)
+        return message
 
     def link_new(self, k: int = DEFAULT_K, cancel: CancelToken | None = None) -> int:
         """Store each not-yet-linked file's nearest neighbours as pairs; returns how many files were linked."""
@@ -125,14 +164,11 @@ class EmbeddingStore:
         for start in range(0, len(pending), 256):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            chunk = pending[start : start + 256]
-            ids, vectors = self.vectors(chunk)
-            pairs = [
-                (int(fid), other, score)
-                for fid, hits in zip(ids, index.search_many(vectors, k + 1), strict=True)
-                for other, score in hits
-                if other != fid and score >= LINK_FLOOR
-            ]
+            ids, vectors = self.vectors(pending[start : start + 256])
+            pairs, agreed = self._nearest_pairs(index, ids, vectors, k)
+            if not agreed:
+                self._rebuild(index, "disagreed with the stored vectors")
+                pairs, _ = self._nearest_pairs(index, ids, vectors, k)
             with self.catalog.transaction():
                 self.catalog.add_neighbours(self.model_id, pairs)
                 self.catalog.db.conn.executemany(
@@ -140,6 +176,29 @@ class EmbeddingStore:
                     ((int(fid), self.model_id) for fid in ids),
                 )
         return len(pending)
+
+    def _nearest_pairs(
+        self, index: VectorIndex, ids: np.ndarray, vectors: np.ndarray, k: int
+    ) -> tuple[list[tuple[int, int, float]], bool]:
+        """Pairs of each file with at most k nearest other files, scored from the stored vectors of both sides, and
+        whether the index's scores agreed with them."""
+        # k + 1 hits leave k others when the file finds itself; with ties it may not, so keep at most k others.
+        nearest = [
+            [(other, score) for other, score in hits if other != fid][:k]
+            for fid, hits in zip(ids.tolist(), index.search_many(vectors, k + 1), strict=True)
+        ]
+        other_ids, other_vectors = self.vectors({other for hits in nearest for other, _ in hits})
+        stored = dict(zip(other_ids.tolist(), other_vectors, strict=True))
+        pairs, agreed = [], True
+        for fid, vector, hits in zip(ids.tolist(), vectors, nearest, strict=True):
+            for other, index_score in hits:
+                if other not in stored:
+                    continue  # removed since the index was synced
+                score = float(vector @ stored[other])
+                agreed = agreed and abs(score - index_score) <= SCORE_TOLERANCE
+                if score >= LINK_FLOOR:
+                    pairs.append((fid, other, score))
+        return pairs, agreed
 
     def search(self, vector: np.ndarray, k: int) -> list[QueryHit]:
         return [QueryHit(fid, score) for fid, score in self.index().search(vector, k)]

@@ -12,29 +12,13 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from core.embed import MissingWeightsError, WeightsFormatError, build_encoder
-
-TINY_DINOV2: dict[str, Any] = {
-    "timm_name": "vit_small_patch14_dinov2",
-    "timm_kwargs": {"depth": 2, "embed_dim": 64, "num_heads": 2, "img_size": 56},
-}
-TINY_CLIP: dict[str, Any] = {
-    "open_clip_arch": "twinlens-tiny-clip",
-    "open_clip_model_cfg": {
-        "embed_dim": 32,
-        "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 16},
-        "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-    },
-}
+from tests.images import photo
+from tests.models import TINY_CLIP, TINY_CLIP_DIM, TINY_DINOV2, TINY_DINOV2_DIM, tiny_clip, tiny_dinov2
 
 
 def photos(count: int = 4) -> list[Image.Image]:
     rng = np.random.default_rng(7)
     return [Image.fromarray(rng.integers(0, 255, (240 + 10 * i, 320, 3), dtype=np.uint8)) for i in range(count)]
-
-
-def tiny_dinov2(**extra: Any) -> Any:
-    torch.manual_seed(0)
-    return build_encoder("dinov2-small", pretrained=False, **TINY_DINOV2, **extra)
 
 
 def assert_unit_rows(vectors: np.ndarray, dim: int, count: int) -> None:
@@ -44,9 +28,22 @@ def assert_unit_rows(vectors: np.ndarray, dim: int, count: int) -> None:
 
 def test_tiny_dinov2_gives_unit_vectors_of_its_dimension() -> None:
     encoder = tiny_dinov2(batch_size=3)
-    assert (encoder.dim, encoder.device) == (64, "cpu")
-    assert_unit_rows(encoder.embed_images(photos(5)), 64, 5)
-    assert encoder.embed_images([]).shape == (0, 64)
+    assert (encoder.dim, encoder.device) == (TINY_DINOV2_DIM, "cpu")  # type: ignore[attr-defined]
+    assert_unit_rows(encoder.embed_images(photos(5)), TINY_DINOV2_DIM, 5)
+    assert encoder.embed_images([]).shape == (0, TINY_DINOV2_DIM)
+
+
+@pytest.mark.parametrize("build", [tiny_dinov2, tiny_clip], ids=["dinov2", "clip"])
+def test_tiny_models_keep_different_photos_apart_and_find_a_resized_copy(build: Any) -> None:
+    """A test model that gives every photo the same vector (cosine 1.0) cannot see a mixed-up or stale vector."""
+    images = [photo(seed) for seed in range(100, 112)]
+    encoder = build()
+    vectors = encoder.embed_images([*images, images[3].resize((320, 240))])
+    originals, copy = vectors[:-1], vectors[-1]
+    different = (originals @ originals.T)[~np.eye(len(images), dtype=bool)]
+    assert different.max() < 0.99, f"different photos score up to {different.max():.6f}"
+    assert float(np.median(different)) < 0.9
+    assert int(np.argmax(originals @ copy)) == 3 and float(originals[3] @ copy) > 0.99
 
 
 def test_timm_preprocessing_comes_from_timm_at_the_built_size() -> None:
@@ -55,9 +52,9 @@ def test_timm_preprocessing_comes_from_timm_at_the_built_size() -> None:
 
 
 def test_tiny_open_clip_embeds_images_and_text_in_one_space() -> None:
-    encoder = build_encoder("clip-b32", pretrained=False, **TINY_CLIP)
-    assert_unit_rows(encoder.embed_images(photos(2)), 32, 2)
-    assert_unit_rows(encoder.embed_text(["a dog on a beach", "a receipt"]), 32, 2)  # type: ignore[attr-defined]
+    encoder = tiny_clip()
+    assert_unit_rows(encoder.embed_images(photos(2)), TINY_CLIP_DIM, 2)
+    assert_unit_rows(encoder.embed_text(["a dog on a beach", "a receipt"]), TINY_CLIP_DIM, 2)  # type: ignore[attr-defined]
 
 
 def test_model_id_depends_on_architecture_and_weights_but_not_on_the_run() -> None:
@@ -66,8 +63,10 @@ def test_model_id_depends_on_architecture_and_weights_but_not_on_the_run() -> No
         "dinov2-small", pretrained=False, timm_name=TINY_DINOV2["timm_name"], timm_kwargs={**TINY_DINOV2["timm_kwargs"]}
     )
     assert first.model_id == again.model_id == deeper.model_id
-    wider = build_encoder("dinov2-small", pretrained=False, timm_name="vit_small_patch14_dinov2", timm_kwargs={
-        "depth": 2, "embed_dim": 64, "num_heads": 2, "img_size": 42})  # fmt: skip
+    wider = build_encoder(
+        "dinov2-small", pretrained=False, timm_name=TINY_DINOV2["timm_name"], timm_kwargs={
+            **TINY_DINOV2["timm_kwargs"], "img_size": 42}
+    )  # fmt: skip
     assert wider.model_id != first.model_id
     assert first.model_id.startswith("dinov2-small@")
 
@@ -99,8 +98,7 @@ def test_safetensors_weights_round_trip_through_the_factory(tmp_path: Path) -> N
 
 
 def test_open_clip_safetensors_weights_round_trip(tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    original = build_encoder("clip-b32", pretrained=False, **TINY_CLIP)
+    original = tiny_clip()
     path = tmp_path / "clip.safetensors"
     save_file({k: v.contiguous() for k, v in original.model.state_dict().items()}, str(path))  # type: ignore[attr-defined]
     torch.manual_seed(1)
@@ -166,10 +164,8 @@ def test_fp32_on_cpu_runs_through_onnxruntime_with_torch_results(tmp_path: Path)
 def test_random_weights_never_reuse_another_seed_s_export() -> None:
     images = photos(2)
     for seed in (1, 2):
-        torch.manual_seed(seed)
-        reference = build_encoder("dinov2-small", pretrained=False, precision="fp32", runtime="torch", **TINY_DINOV2)
-        torch.manual_seed(seed)
-        through_ort = build_encoder("dinov2-small", pretrained=False, precision="fp32", **TINY_DINOV2)
+        reference = tiny_dinov2(seed, precision="fp32", runtime="torch")
+        through_ort = tiny_dinov2(seed, precision="fp32")
         np.testing.assert_allclose(through_ort.embed_images(images), reference.embed_images(images), atol=1e-4)
 
 
@@ -182,4 +178,4 @@ def test_onnxruntime_failure_falls_back_to_torch(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(onnx_runtime, "_export", broken_export)
     encoder = tiny_dinov2(precision="fp32")
     assert encoder.forward == encoder.model.forward
-    assert_unit_rows(encoder.embed_images(photos(2)), 64, 2)
+    assert_unit_rows(encoder.embed_images(photos(2)), TINY_DINOV2_DIM, 2)

