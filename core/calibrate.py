@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 from core.catalog import Catalog
-from core.decode import DecodeError, decode_image
+from core.decode import DecodeError, decode_image, read_user_file
 from core.embed.encoders import Encoder
 from core.embedding import LINK_FLOOR
 from core.entities import FileInfo, Tier
@@ -217,9 +217,8 @@ def load_photo(data: bytes, suffix: str) -> tuple[Image.Image, Image.Image]:
 def _load(files: Sequence[FileInfo]) -> list[tuple[Image.Image, Image.Image]]:
     photos = []
     for info in files:
-        try:
-            with open(info.path, "rb") as handle:
-                photos.append(load_photo(handle.read(), "." + info.path.rsplit(".", 1)[-1].lower()))
+        try:  # header and size checked before the file is read; shape and pixels before it is decoded
+            photos.append(load_photo(read_user_file(info.path), "." + info.path.rsplit(".", 1)[-1].lower()))
         except (OSError, DecodeError, ValueError):
             continue
     return photos

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import io
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -29,6 +30,14 @@ except ImportError:  # HEIC support is optional; such files are then reported as
 
 # Above this many pixels a file is refused as a possible decompression bomb (largest cameras: ~200 MP).
 MAX_PIXELS = 250_000_000
+# Above this many bytes a file is refused before it is read: the largest camera RAW files are ~200-300 MB and an
+# uncompressed 8-bit TIFF at MAX_PIXELS is 750 MB, while a file is held in memory whole to be hashed and decoded.
+MAX_FILE_BYTES = 1 << 30
+# An image longer than this on one side than on the other is refused: no camera or stitched panorama comes near
+# it, and the models' "resize the short side" preprocessing would turn a 1x6000 strip into a 301-megapixel
+# tensor. Refused rather than padded or cropped to a working image: such a strip is no photo to deduplicate, and
+# a refused file is never put in a group, so it is never suggested for the trash.
+MAX_ASPECT_RATIO = 50
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -52,10 +61,13 @@ _TRANSPOSE_FOR_ORIENTATION = {
 
 
 class DecodeError(Exception):
-    def __init__(self, code: str, reason: str) -> None:
+    """transient: the file could not be read this time (an I/O error), which says nothing about its bytes."""
+
+    def __init__(self, code: str, reason: str, transient: bool = False) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -70,9 +82,12 @@ class HashedOnly:
 
 @dataclass(frozen=True)
 class ReadFailure:
+    """transient: a read error, to be tried again on the next scan (the file may well be fine)."""
+
     problem: Problem
     size: int | None
     mtime_ns: int | None
+    transient: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,7 +104,7 @@ def read_and_decode(
 ) -> Outcome:
     """Never raises for a bad file: every failure comes back as a ReadFailure with a reason."""
     try:
-        data = _read_bytes(path)
+        data = read_user_file(path)
         digest = content_hash(data)
         if digest in known_hashes:
             return HashedOnly(path, len(data), mtime_ns, digest)
@@ -97,28 +112,57 @@ def read_and_decode(
         decoded = _derive(path, len(data), mtime_ns, digest, image, info)
         return DecodeOutcome(decoded, image if keep_image else None)
     except DecodeError as error:
-        return ReadFailure(Problem(path, error.code, error.reason), size, mtime_ns)
+        return ReadFailure(Problem(path, error.code, error.reason), size, mtime_ns, error.transient)
     except Exception as error:  # a decoder bug must not stop the scan either
         return ReadFailure(Problem(path, "corrupt", f"could not decode: {error}"), size, mtime_ns)
 
 
-def _read_bytes(path: str) -> bytes:
+def read_user_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a file that should be an image: its first bytes are sniffed, and its size checked, before
+    the rest is read, so a video or a huge file is refused with its reason without being read whole."""
     try:
         with open(path, "rb") as handle:
+            head = handle.read(HEADER_BYTES)
+            if not head:
+                raise DecodeError("empty", "zero-byte file")
+            if sniff_format(head) is None:
+                raise DecodeError("not-image", _describe_non_image(head))
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise DecodeError(
+                    "too-large", f"refused: {size / 2**20:,.0f} MiB is more than a photo ({MAX_FILE_BYTES >> 20} MiB)"
+                )
+            handle.seek(0)
             data = handle.read()
     except FileNotFoundError as error:
         raise DecodeError("vanished", "the file disappeared during the scan") from error
     except PermissionError as error:
-        raise DecodeError("unreadable", "permission denied") from error
+        raise DecodeError("unreadable", "permission denied", transient=True) from error
     except IsADirectoryError as error:
         raise DecodeError("unreadable", "is a directory") from error
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise DecodeError("symlink-loop", "symbolic link loop") from error
-        raise DecodeError("unreadable", f"read error: {error.strerror or error}") from error
+        # EIO, ETIMEDOUT, ESTALE...: a flaky disk, USB link or network share; the next scan tries again.
+        raise DecodeError("unreadable", f"read error: {error.strerror or error}", transient=True) from error
     if not data:
         raise DecodeError("empty", "zero-byte file")
     return data
+
+
+def decode_user_file(path: str | os.PathLike[str], full: bool = False) -> tuple[Image.Image, ImageMeta]:
+    """Decode a user's file outside a scan (to display or compare it, to query with it): header sniffed and
+    size checked before it is read, pixels and shape bounded before it is decoded, RGB and upright.
+
+    full: at full resolution (to display it); otherwise the working image a scan embeds for the file.
+    Every failure is a DecodeError with a reason for the user."""
+    data = read_user_file(path)
+    try:
+        return decode_image(data, PurePath(path).suffix.lower(), full)
+    except DecodeError:
+        raise
+    except Exception as error:  # a decoder bug or no memory: still a message, not a crash of the caller
+        raise DecodeError("corrupt", f"could not decode: {error}") from error
 
 
 @dataclass(frozen=True)
@@ -131,13 +175,14 @@ class ImageMeta:
     camera: str | None
 
 
-def decode_image(data: bytes, suffix: str = "") -> tuple[Image.Image, ImageMeta]:
-    """Decode to an RGB working image (short side ≥ WORK_SHORT_SIDE when the file has it), upright."""
+def decode_image(data: bytes, suffix: str = "", full: bool = False) -> tuple[Image.Image, ImageMeta]:
+    """Decode to an RGB working image (short side ≥ WORK_SHORT_SIDE when the file has it), upright; with full,
+    at full resolution. Pixel count and shape are checked from the header, before the pixels are decoded."""
     sniffed = sniff_format(data[:HEADER_BYTES])
     if sniffed is None:
         raise DecodeError("not-image", _describe_non_image(data))
     if sniffed == "RAW" or (sniffed == "TIFF" and suffix in RAW_EXTENSIONS):
-        return _decode_raw_preview(data)
+        return _decode_raw_preview(data, full)
     if sniffed == "HEIF" and not HEIF_SUPPORTED:
         raise DecodeError("unsupported", "HEIC/HEIF support (pillow-heif) is not installed")
     with warnings.catch_warnings():
@@ -145,7 +190,7 @@ def decode_image(data: bytes, suffix: str = "") -> tuple[Image.Image, ImageMeta]
         try:
             image = Image.open(io.BytesIO(data))
             meta = _read_meta(image, sniffed)
-            if image.format == "JPEG":
+            if image.format == "JPEG" and not full:
                 image.draft("RGB", (WORK_SHORT_SIDE, WORK_SHORT_SIDE))
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -158,7 +203,8 @@ def decode_image(data: bytes, suffix: str = "") -> tuple[Image.Image, ImageMeta]
             raise DecodeError(code, f"{sniffed} data is damaged: {text}") from error
         except (SyntaxError, ValueError, EOFError) as error:
             raise DecodeError("corrupt", f"{sniffed} data is damaged: {error}") from error
-    work = _upright(_reduce(_to_rgb(image)), meta.orientation)
+    rgb = _to_rgb(image)
+    work = _upright(rgb if full else _reduce(rgb), meta.orientation)
     return work, meta
 
 
@@ -166,6 +212,10 @@ def _read_meta(image: Image.Image, sniffed: str) -> ImageMeta:
     width, height = image.size
     if width < 1 or height < 1:
         raise DecodeError("corrupt", "image has no pixels")
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise DecodeError(
+            "odd-shape", f"refused: {width}×{height} pixels is longer than {MAX_ASPECT_RATIO}:1, a strip, not a photo"
+        )
     exif = image.getexif()
     orientation = int(exif.get(0x0112, 1) or 1)
     if orientation not in range(1, 9):
@@ -244,7 +294,7 @@ def _upright(image: Image.Image, orientation: int) -> Image.Image:
     return image
 
 
-def _decode_raw_preview(data: bytes) -> tuple[Image.Image, ImageMeta]:
+def _decode_raw_preview(data: bytes, full: bool = False) -> tuple[Image.Image, ImageMeta]:
     """Camera RAW: decode the largest JPEG preview the camera embedded (demosaicing is out of scope)."""
     best: tuple[int, int] | None = None
     start = data.find(b"\xff\xd8\xff")
@@ -261,7 +311,7 @@ def _decode_raw_preview(data: bytes) -> tuple[Image.Image, ImageMeta]:
         start = data.find(b"\xff\xd8\xff", start + 3)
     if best is None:
         raise DecodeError("unsupported", "camera RAW file without an embedded JPEG preview")
-    image, meta = decode_image(data[best[0] :])
+    image, meta = decode_image(data[best[0] :], full=full)
     return image, ImageMeta("RAW", meta.width, meta.height, meta.orientation, meta.captured_at, meta.camera)
 
 
@@ -269,6 +319,10 @@ def _describe_non_image(data: bytes) -> str:
     head = data[:HEADER_BYTES]
     if head[4:8] == b"ftyp":
         return "not a photo: a video or other ISO media file"
+    if head.startswith((b"\x1aE\xdf\xa3", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")) or (
+        head.startswith(b"RIFF") and head[8:12] == b"AVI "
+    ):
+        return "not a photo: a video file"
     if head.startswith(b"%PDF"):
         return "not a photo: a PDF document"
     if head.startswith(b"PK\x03\x04"):

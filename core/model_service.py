@@ -10,7 +10,7 @@ import numpy as np
 
 from core.cancel import CancelToken
 from core.catalog import Catalog
-from core.decode import DecodeError, decode_image
+from core.decode import DecodeError, decode_user_file
 from core.embed.encoders import Encoder, TextEncoder, build_encoder
 from core.embed.registry import ModelSpec, get_spec
 from core.embedding import DEFAULT_K, EmbeddingStage, EmbeddingStore
@@ -144,9 +144,10 @@ class ModelService:
     # --- queries -----------------------------------------------------------------------------------------
 
     def query_image(self, path: Path, name: str, k: int = 10) -> list[QueryResult]:
-        """The k photos closest to an image file, which need not be in the library (embedded on the fly)."""
+        """The k photos closest to an image file, which need not be in the library (embedded on the fly). A file
+        that is no photo, or too large, or cannot be read, is a ValueError with the reason."""
         try:
-            image, _ = decode_image(path.read_bytes(), path.suffix.lower())
+            image, _ = decode_user_file(path)
         except DecodeError as error:
             raise ValueError(f"{path}: {error.reason}") from error
         vector = self.encoder(name).embed_images([image])[0]

@@ -14,7 +14,6 @@ is embedded at most once per rotation, only when it has a pair in the band.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +21,7 @@ from PIL import Image
 
 from core.cancel import CancelToken
 from core.catalog import Catalog
+from core.decode import decode_image
 from core.embed.encoders import Encoder
 from core.embedding import LINK_FLOOR, EmbeddingStore
 from core.scanner import StageReport
@@ -67,11 +67,15 @@ def unchecked_pairs(
 
 
 def thumbnail_image(catalog: Catalog, file_id: int) -> Image.Image | None:
+    """The stored thumbnail, or None when there is none or it cannot be decoded (its pair keeps its plain score)."""
     data = catalog.thumbnail(file_id)
     if data is None:
         return None
-    with Image.open(io.BytesIO(data)) as image:
-        return image.convert("RGB")
+    try:
+        image, _ = decode_image(data, full=True)
+    except Exception:  # DecodeError, or a decoder bug: a damaged thumbnail must not stop the check
+        return None
+    return image
 
 
 def check_rotations(

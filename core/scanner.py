@@ -6,15 +6,20 @@ Cancelling keeps every committed batch; the next scan only does what is left.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
 
 from PIL import Image
 
@@ -31,12 +36,19 @@ ProgressCallback = Callable[[ScanProgress], None]
 StageReport = Callable[[int, int, str], None]
 # Problems found while walking are re-detected on every scan; decode problems persist while the file is unchanged.
 WALK_PROBLEM_CODES = ("folder-unreadable", "symlink-loop", "alias", "broken-link")
+# A decoder process died or hung on the file: nothing is known about its bytes.
+DECODER_FAILURES = ("decoder-crashed", "decoder-timeout")
 COMMIT_EVERY_FILES = 64
 COMMIT_EVERY_SECONDS = 1.0
-INLINE_BELOW = 8
 CHUNK_FILES = 4
 IN_FLIGHT_PER_WORKER = 3
 PROGRESS_INTERVAL = 0.1
+# A file may take DECODE_SECONDS plus its size at SLOW_READ_BYTES_PER_SECOND before its decoder is stopped.
+DECODE_SECONDS = 60.0
+SLOW_READ_BYTES_PER_SECOND = 2_000_000
+STARTUP_SECONDS = 120.0
+MAX_FAILED_STARTS = 3
+POLL_SECONDS = 0.2  # how often the scan looks at cancel and at its decoders while none answers
 
 
 class ScanStage(Protocol):
@@ -259,9 +271,9 @@ class _Batch:
                     images.append((file_id, outcome.work_image))
         self.pending.clear()
         self.last_commit = time.monotonic()
-        for job in retries:  # a second new copy of a moved file's bytes: decode it after all
-            outcome = read_and_decode(job.path, job.size, job.mtime_ns, keep_image=bool(self.scanner.stages))
-            self.pending.append((job, outcome))
+        if retries:  # a second new copy of a moved file's bytes: decode it after all (in a decoder process too)
+            keep_image = bool(self.scanner.stages)
+            self.pending.extend(_run_jobs(retries, frozenset(), keep_image, 1, NEVER_CANCELLED))
         for stage in self.scanner.stages:
             for file_id, image in images:
                 stage.accept(self.catalog, file_id, image)
@@ -273,12 +285,7 @@ class _Batch:
         existing_id = job.existing.id if job.existing else None
         if isinstance(outcome, ReadFailure):
             if not job.image_only:
-                problem = outcome.problem
-                self.catalog.record_problem(
-                    Problem(problem.path, problem.code, problem.reason, self.scan_id), outcome.size, outcome.mtime_ns
-                )
-                if existing_id is not None:
-                    self.catalog.mark_gone([existing_id])
+                self._store_failure(job, outcome)
             return None
         if isinstance(outcome, HashedOnly):
             return self._store_known_bytes(job, outcome, retries)
@@ -286,14 +293,30 @@ class _Batch:
             return existing_id
         if job.existing and job.existing.content_hash == outcome.decoded.content_hash:
             self.catalog.touch_file(job.existing.id, outcome.decoded.size, outcome.decoded.mtime_ns, self.scan_id)
+            self.catalog.clear_problem(job.path)
             return job.existing.id
         self._count(job)
         self.catalog.clear_problem(job.path)
         return self.catalog.store_decoded(outcome.decoded, self.scan_id, existing_id)
 
+    def _store_failure(self, job: ReadJob, outcome: ReadFailure) -> None:
+        """A problem for this scan. Keyed by the file's size and mtime, it is not looked at again until the
+        file changes; a transient one (a read error) is keyed by nothing, so the next scan tries again.
+
+        The catalogued photo is marked gone only when it is not at its path any more: the file vanished, or
+        its bytes were read and are something else now that is no photo. A read error, or a decoder that
+        crashed or hung, says nothing about the bytes: the photo stays present, and so in its groups (the trash
+        verifies every file's bytes before it moves anything)."""
+        problem = outcome.problem
+        key = (None, None) if outcome.transient else (outcome.size, outcome.mtime_ns)
+        self.catalog.record_problem(Problem(problem.path, problem.code, problem.reason, self.scan_id), *key)
+        if job.existing is not None and not outcome.transient and problem.code not in DECODER_FAILURES:
+            self.catalog.mark_gone([job.existing.id])
+
     def _store_known_bytes(self, job: ReadJob, outcome: HashedOnly, retries: list[ReadJob]) -> int | None:
         if job.existing and job.existing.content_hash == outcome.content_hash:
             self.catalog.touch_file(job.existing.id, outcome.size, outcome.mtime_ns, self.scan_id)
+            self.catalog.clear_problem(job.path)
             return job.existing.id
         gone_id = self.catalog.gone_ids_by_hash([outcome.content_hash]).get(outcome.content_hash)
         if gone_id is None or gone_id in self.claimed_gone:
@@ -316,7 +339,9 @@ class _Batch:
 def _start_method() -> str:
     """fork starts workers in milliseconds; it is unsafe where other threads may hold locks at the moment of
     the fork (a Qt application, any second Python thread). Then spawn, which re-imports the decoder (~0.3 s).
-    torch's own OpenMP pool is no obstacle: the workers never call torch (as with its DataLoader's fork)."""
+    torch's own OpenMP pool is no obstacle: the workers never call torch (as with its DataLoader's fork).
+    The decoder pool itself starts no thread in this process, so a replacement worker forks as safely as the
+    first ones did."""
     if sys.platform == "linux" and threading.active_count() == 1 and "PySide6.QtCore" not in sys.modules:
         return "fork"
     return "spawn"
@@ -339,51 +364,241 @@ def _read_job(path: str, size: int, mtime_ns: int, old_hash: str | None, keep_im
     return read_and_decode(path, size, mtime_ns, known, keep_image)
 
 
-def _read_chunk(chunk: list[JobArgs]) -> list[Outcome]:
-    return [_read_job(*args) for args in chunk]
-
-
 def _job_args(job: ReadJob, keep_image: bool) -> JobArgs:
     old_hash = job.existing.content_hash if job.existing and not job.image_only else None
     return job.path, job.size, job.mtime_ns, old_hash, keep_image
 
 
+def decode_time_limit(size: int) -> float:
+    """How long one file may take to read and decode before its decoder is stopped: generous, since a slow
+    share reads at a few MB/s and a progressive 25-megapixel JPEG takes ~1 s here."""
+    return DECODE_SECONDS + size / SLOW_READ_BYTES_PER_SECOND
+
+
+# --- worker processes ---------------------------------------------------------------------------------------
+
+_READY = "ready"
+_PR_SET_PDEATHSIG = 1
+
+
+def _worker_main(conn: Connection, parent_pid: int, gone: frozenset[str]) -> None:
+    """A decoder process: answers each file it is sent with its Outcome, one message per file, in order; the
+    parent therefore knows which file a decoder that died or hung was working on."""
+    _die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scan's to handle: it stops the decoders
+    _init_worker(gone)
+    conn.send(_READY)
+    while True:
+        try:
+            chunk: list[JobArgs] | None = conn.recv()
+        except EOFError:
+            return
+        if chunk is None:
+            return
+        for args in chunk:
+            conn.send(_read_job(*args))
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A decoder must not outlive the scan, even when the scan's process is killed with SIGKILL. Linux: the
+    kernel sends SIGKILL when the parent dies (strictly, when the thread that started this process ends: the
+    pool lives within one call on one thread). Elsewhere: a thread that exits when the parent is gone."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watchdog").start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+    else:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+    os._exit(1)
+
+
+@dataclass
+class _Pending:
+    job: ReadJob
+    retry: bool = False  # it crashed a decoder once already
+
+
+class _Decoder:
+    """One worker process and the files sent to it that it has not answered yet, in the order it works on them."""
+
+    def __init__(self, gone: frozenset[str]) -> None:
+        context: Any = multiprocessing.get_context(_start_method())  # typeshed: only its subclasses have Process
+        parent_end, child_end = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(child_end, os.getpid(), gone), name="twinlens-decoder", daemon=True
+        )
+        self.process.start()
+        child_end.close()  # only the worker holds its end: its death then reads as the end of the pipe here
+        self.conn = parent_end
+        self.held: deque[_Pending] = deque()
+        self.ready = False
+        self.since = time.monotonic()  # when it was last heard from, or given work while idle
+
+    def deadline(self) -> float:
+        if not self.ready:
+            return self.since + STARTUP_SECONDS
+        if not self.held:
+            return float("inf")
+        return self.since + decode_time_limit(self.held[0].job.size)
+
+    def stop(self, graceful: bool) -> None:
+        if graceful and self.process.is_alive():
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+            self.process.join(timeout=2.0)
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+class DecoderStartError(RuntimeError):
+    pass
+
+
+class _DecoderPool:
+    """Worker processes that read and decode files, supervised: a decoder that dies (the OOM killer, a native
+    codec crash) or hangs costs only the file it was working on, which comes back as a ReadFailure with the
+    reason; the files queued behind it are sent again, and a new decoder takes its place. A file that crashed a
+    decoder is tried once more, alone, before it is blamed (the OOM killer may have picked the wrong process)."""
+
+    def __init__(self, jobs: list[ReadJob], gone: frozenset[str], keep_image: bool, workers: int | None) -> None:
+        self.queue = deque(_Pending(job) for job in jobs)
+        self.gone = gone
+        self.keep_image = keep_image
+        self.size = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+        # A few files per message keep the scan's own process from spending ~1 ms per file on the pipeline,
+        # taken from the cores the workers decode on; one file per message while there are few.
+        self.chunk = CHUNK_FILES if len(jobs) >= self.size * CHUNK_FILES * 4 else 1
+        # While a model embeds in this process, decoders running ahead would take its cores (measured: the
+        # embedding ran at 22 img/s with three chunks in flight per worker, 27 with one).
+        self.in_flight = self.chunk * (1 if keep_image else IN_FLIGHT_PER_WORKER)
+        self.decoders: list[_Decoder] = []
+        self.failed_starts = 0
+
+    def run(self, cancel: CancelToken) -> Iterator[tuple[ReadJob, Outcome]]:
+        while self.queue or any(d.held for d in self.decoders):
+            cancel.raise_if_cancelled()
+            while self.queue and len(self.decoders) < self.size:
+                self.decoders.append(_Decoder(self.gone))
+            self._feed()
+            deadline = min(d.deadline() for d in self.decoders)
+            timeout = min(POLL_SECONDS, max(0.0, deadline - time.monotonic()))
+            waitables = [d.conn for d in self.decoders] + [d.process.sentinel for d in self.decoders]
+            ready = multiprocessing.connection.wait(waitables, timeout)
+            for decoder in list(self.decoders):
+                if decoder.conn in ready or decoder.process.sentinel in ready:
+                    yield from self._answers(decoder, cancel)
+            yield from self._supervise(cancel)
+
+    def close(self) -> None:
+        graceful = not self.queue and not any(d.held for d in self.decoders)
+        for decoder in self.decoders:
+            decoder.stop(graceful)
+        self.decoders.clear()
+
+    def _feed(self) -> None:
+        for decoder in self.decoders:
+            while self.queue and len(decoder.held) + self.chunk <= self.in_flight:
+                chunk = [self.queue.popleft()]
+                while len(chunk) < self.chunk and self.queue and not chunk[0].retry and not self.queue[0].retry:
+                    chunk.append(self.queue.popleft())
+                if not decoder.held:
+                    decoder.since = time.monotonic()
+                decoder.held.extend(chunk)
+                try:
+                    decoder.conn.send([_job_args(p.job, self.keep_image) for p in chunk])
+                except OSError:
+                    break  # it died: _supervise() takes its files back
+
+    def _answers(self, decoder: _Decoder, cancel: CancelToken) -> Iterator[tuple[ReadJob, Outcome]]:
+        try:
+            while decoder.conn.poll():
+                message = decoder.conn.recv()
+                decoder.since = time.monotonic()
+                if isinstance(message, str):
+                    decoder.ready = True
+                    self.failed_starts = 0
+                    continue
+                pending = decoder.held.popleft()
+                cancel.raise_if_cancelled()
+                yield pending.job, message
+        except (EOFError, OSError):
+            return  # it died: _supervise() deals with it
+
+    def _supervise(self, cancel: CancelToken) -> Iterator[tuple[ReadJob, Outcome]]:
+        now = time.monotonic()
+        for decoder in list(self.decoders):
+            if decoder.process.is_alive():
+                if now <= decoder.deadline():
+                    continue
+                decoder.process.kill()
+                decoder.process.join()
+                yield from self._answers(decoder, cancel)  # what it finished before it was stopped
+                if decoder.ready and decoder.held:
+                    limit = decode_time_limit(decoder.held[0].job.size)
+                    yield from self._blame(decoder, "decoder-timeout", f"decoding took longer than {limit:.0f} s")
+            else:
+                decoder.process.join()
+                yield from self._answers(decoder, cancel)
+                if decoder.ready and decoder.held:
+                    yield from self._blame(decoder, "decoder-crashed", _crash_reason(decoder.process.exitcode))
+            self.decoders.remove(decoder)
+            decoder.stop(graceful=False)
+            if not decoder.ready:
+                self.failed_starts += 1
+                if self.failed_starts >= MAX_FAILED_STARTS:
+                    raise DecoderStartError(
+                        f"the decoder processes could not start (exit status {decoder.process.exitcode})"
+                    )
+            self.queue.extendleft(reversed(decoder.held))  # never started: not theirs to blame
+            decoder.held.clear()
+
+    def _blame(self, decoder: _Decoder, code: str, reason: str) -> Iterator[tuple[ReadJob, Outcome]]:
+        pending = decoder.held.popleft()
+        if code == "decoder-crashed" and not pending.retry:
+            self.queue.append(_Pending(pending.job, retry=True))
+            return
+        job = pending.job
+        yield job, ReadFailure(Problem(job.path, code, reason), job.size, job.mtime_ns)
+
+
+def _crash_reason(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "unknown signal"
+        return f"the decoder crashed on this file (signal {-exitcode}, {name})"
+    return f"the decoder stopped on this file (exit status {exitcode})"
+
+
 def _run_jobs(
     jobs: list[ReadJob], gone: frozenset[str], keep_image: bool, workers: int | None, cancel: CancelToken
 ) -> Iterator[tuple[ReadJob, Outcome]]:
-    n_workers = workers or os.cpu_count() or 1
-    if len(jobs) < INLINE_BELOW or n_workers <= 1:
-        _init_worker(gone)
-        for job in jobs:
-            cancel.raise_if_cancelled()
-            yield job, _read_job(*_job_args(job, keep_image))
+    """Every file is read and decoded in a supervised worker process, a scan of one file too: a codec that
+    crashes then costs a problem report, never the app."""
+    if not jobs:
         return
-    context = multiprocessing.get_context(_start_method())
-    # A few files per task: one future per file costs the scan's own process ~1 ms of CPU per file, taken
-    # from the two cores the workers decode on. Small chunks keep cancel prompt and the pipeline full.
-    size = CHUNK_FILES if len(jobs) >= n_workers * CHUNK_FILES * 4 else 1
-    chunks = (jobs[start : start + size] for start in range(0, len(jobs), size))
-    # While a model embeds in this process, decoders running ahead would take its cores (measured: the
-    # embedding ran at 22 img/s with three chunks in flight per worker, 27 with one).
-    in_flight = 1 if keep_image else IN_FLIGHT_PER_WORKER
-    with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_init_worker, initargs=(gone,)) as pool:
-        pending: dict[Future[list[Outcome]], list[ReadJob]] = {}
-        try:
-            while True:
-                while len(pending) < n_workers * in_flight:
-                    chunk = next(chunks, None)
-                    if chunk is None:
-                        break
-                    pending[pool.submit(_read_chunk, [_job_args(job, keep_image) for job in chunk])] = chunk
-                if not pending:
-                    return
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    cancel.raise_if_cancelled()
-                    yield from zip(pending.pop(future), future.result(), strict=True)
-        finally:
-            for future in pending:
-                future.cancel()
+    pool = _DecoderPool(jobs, gone, keep_image, workers)
+    try:
+        yield from pool.run(cancel)
+    finally:
+        pool.close()
 
 
 class _Eta:

@@ -18,7 +18,10 @@ RAW_EXTENSIONS = frozenset(
 NON_IMAGE_EXTENSIONS = frozenset(
     (
         *(".mp4", ".mov", ".avi", ".mkv", ".m4v", ".3gp", ".wmv", ".webm", ".mts", ".m2ts"),
-        *(".mp3", ".m4a", ".aac", ".wav", ".flac", ".ogg", ".opus", ".amr"),
+        # The large ones first: a video read whole before its header says so costs its size in memory.
+        *(".mpg", ".mpeg", ".m2v", ".vob", ".mod", ".tod", ".ts", ".flv", ".f4v", ".ogv", ".asf", ".dv", ".mxf"),
+        *(".rm", ".rmvb", ".divx", ".insv", ".lrf", ".braw", ".r3d", ".iso", ".dmg", ".vmdk", ".vdi", ".qcow2"),
+        *(".mp3", ".m4a", ".aac", ".wav", ".flac", ".ogg", ".opus", ".amr", ".wma", ".aif", ".aiff"),
         *(".txt", ".md", ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".csv"),
         *(".json", ".xml", ".html", ".htm", ".zip", ".gz", ".tar", ".7z", ".rar", ".exe", ".dll", ".so"),
         *(".py", ".db", ".sqlite", ".ini", ".log", ".thm", ".xmp", ".aae", ".lrv", ".ds_store", ".plist"),

@@ -15,7 +15,6 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps
 from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSettings, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import (
     QAction,
@@ -43,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.decode import DecodeError, decode_user_file
 from core.entities import DuplicateGroup, GroupMember
 from ui.format import capture_date, human_size
 from ui.settings import COMPARE_ZOOM, read_text, write_text
@@ -58,12 +58,11 @@ KEYS_HELP = (
 
 
 def load_full_image(path: str) -> QImage:
-    """Decode at full resolution, upright (EXIF orientation applied); a null QImage when unreadable."""
+    """Decode at full resolution, upright (EXIF orientation applied); a null QImage when unreadable, not a photo
+    or too large (core.decode checks the header, the size and the pixel count before decoding)."""
     try:
-        with Image.open(path) as opened:
-            upright = ImageOps.exif_transpose(opened) or opened
-            rgb = upright.convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError):
+        rgb, _ = decode_user_file(path, full=True)
+    except DecodeError:
         return QImage()
     data = rgb.tobytes()
     image = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)

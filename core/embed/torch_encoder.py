@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from core.decode import MAX_ASPECT_RATIO
 from core.embed.registry import ModelSpec
 
 if TYPE_CHECKING:
@@ -34,6 +35,27 @@ def make_model_id(spec_name: str, weights_identity: str, preprocessing: dict[str
         default=str,
     )
     return f"{spec_name}@{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
+
+
+# What reaches a library transform is bounded. timm's and open_clip's "resize the short side, then centre-crop"
+# scale the whole image first: a 1x6000 strip becomes 224x1,344,000 (301 megapixels, 3.6 GB as floats) before
+# the crop keeps 224x224. The decoder refuses shapes beyond MAX_ASPECT_RATIO, but crops of thumbnails (core/
+# crop_check.py) and images built by callers reach the encoders too. Longer images are centre-cropped to the
+# ratio (the centre crop keeps only their middle anyway) and very large ones reduced, so images the decoder
+# accepts reach the transform unchanged and their vectors do not move.
+MAX_INPUT_SIDE = 2048
+
+
+def bounded_input(image: Image.Image) -> Image.Image:
+    width, height = image.size
+    short, long = min(width, height), max(width, height)
+    if long > MAX_ASPECT_RATIO * short:
+        keep = MAX_ASPECT_RATIO * short
+        start = (long - keep) // 2
+        box = (start, 0, start + keep, height) if width > height else (0, start, width, start + keep)
+        image = image.crop(box)
+    factor = -(-min(image.size) // MAX_INPUT_SIDE)
+    return image.reduce(factor) if factor >= 2 else image
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
@@ -91,7 +113,7 @@ class TorchImageEncoder:
         return l2_normalise(np.concatenate(batches))
 
     def _embed_batch(self, images: Sequence[Image.Image]) -> np.ndarray:
-        pixels = torch.stack([self.transform(image) for image in images]).to(self.device)
+        pixels = torch.stack([self.transform(bounded_input(image)) for image in images]).to(self.device)
         with torch.inference_mode(), self._autocast():
             features = self.forward(pixels)
         return features.float().cpu().numpy()
