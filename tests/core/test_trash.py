@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,23 +28,6 @@ from core.trash import (
     journal_batches,
     request_extras,
 )
-
-
-@pytest.fixture(autouse=True)
-def private_trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home and $XDG_DATA_HOME of our own; `.local/share` deliberately does not exist yet."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    return home / ".local" / "share" / "Trash"
-
-
-@pytest.fixture
-def lib(tmp_path: Path) -> Iterator[Library]:
-    library = Library(tmp_path / "library")
-    yield library
-    library.close()
 
 
 def save_jpeg(path: Path, seed: int) -> Path:

@@ -23,13 +23,9 @@ from tests.images import save_photo
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """$HOME and $XDG_DATA_HOME in tmp: the real system trash lands in <home>/.local/share/Trash."""
-    home = tmp_path / "home"
-    (home / ".local" / "share").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    return home
+def home(tmp_path: Path) -> Path:
+    """$HOME in tmp (tests/conftest.py): the real system trash lands in <home>/.local/share/Trash."""
+    return tmp_path / "home"
 
 
 @pytest.fixture

