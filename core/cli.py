@@ -85,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         plain = error if isinstance(error, LibraryWriteError) else as_write_error(error)
         if plain is None:
             raise
-        print(file=sys.stderr)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)  # end a progress line
         print(f"twinlens: {plain}", file=sys.stderr)
         return 2
     finally:
