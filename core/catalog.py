@@ -5,7 +5,9 @@ Only one thread may use a Catalog (the GUI's worker thread, or the CLI's main th
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,7 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from core.entities import DecodedFile, FileInfo, Problem, ScanSummary
-from core.migrations import migrate
+from core.migrations import SCHEMA_VERSION, migrate
 from core.pathcodec import from_db, to_db
 
 DB_NAME = "twinlens.db"
@@ -39,9 +41,9 @@ class Catalog:
         """readonly: a reader beside the owning connection (WAL lets it read while the owner writes); it neither
         creates nor migrates the database, and SQLite refuses any write through it."""
         self.library_dir = library_dir
+        self.readonly = readonly
         if readonly:
-            uri = (library_dir / DB_NAME).resolve().as_uri() + "?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            conn = _connect_readonly(library_dir / DB_NAME)
         else:
             library_dir.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(library_dir / DB_NAME, isolation_level=None, check_same_thread=False)
@@ -89,6 +91,23 @@ class Catalog:
     def start_scan(self, roots: Iterable[str]) -> int:
         row = {"started_at": time.time(), "roots": json.dumps([to_db(r) for r in roots]), "status": "running"}
         return int(self.db.table("scans").insert(row).last_pk or 0)
+
+    def mark_interrupted_scans(self) -> int:
+        """Scans still 'running' whose process is gone (a crash, kill -9, power loss) become 'interrupted'.
+        Only for the holder of the writer lock (core/writer_lock.py): a live scan holds it for its whole run,
+        so while nobody else holds the lock, no 'running' scan is alive. Returns how many were marked."""
+        cursor = self.db.execute("UPDATE scans SET status = 'interrupted' WHERE status = 'running'")
+        return int(cursor.rowcount)
+
+    def fail_scan(self, scan_id: int) -> None:
+        """A scan that ended with an error: said so if the database still takes the change (a full disk may
+        refuse it; the scan then stays 'running' until the next open marks it 'interrupted')."""
+        try:
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
+            self.db.execute("UPDATE scans SET status = 'failed', finished_at = ? WHERE id = ?", [time.time(), scan_id])
+        except sqlite3.Error:
+            pass
 
     def finish_scan(self, summary: ScanSummary) -> None:
         values: dict[str, object] = dict(summary.as_dict())
@@ -326,6 +345,43 @@ _UNDER_ROOT = "(path = ? OR (path >= ? AND path < ?))"
 def _under_root_params(root: str) -> list[str]:
     prefix = to_db(root.rstrip("/") + "/")
     return [to_db(root), prefix, prefix[:-1] + chr(ord("/") + 1)]
+
+
+def schema_is_current(db_path: Path) -> bool:
+    """Whether the database exists with every migration applied (or a newer schema, which Catalog refuses),
+    read without writing anything."""
+    if not db_path.is_file():
+        return False
+    try:
+        with contextlib.closing(_connect_readonly(db_path)) as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0]) >= SCHEMA_VERSION
+    except sqlite3.Error:
+        return False
+
+
+def _connect_readonly(db_path: Path) -> sqlite3.Connection:
+    """A connection through which SQLite refuses every write. On a read-only disk a WAL database whose -shm file
+    is absent (closed cleanly) cannot be opened with mode=ro, since SQLite would have to create that file: there,
+    where nobody can change the file anyway, it is opened as immutable."""
+    if not db_path.is_file():
+        raise FileNotFoundError(f"no Twinlens library at {db_path.parent} (no {db_path.name})")
+    uri = db_path.resolve().as_uri()
+    conn = sqlite3.connect(uri + "?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        if not _on_read_only_filesystem(db_path):
+            raise
+        conn = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+    return conn
+
+
+def _on_read_only_filesystem(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):  # no statvfs (Windows)
+        return False
 
 
 _FILE_COLUMNS = "id, path, size, mtime_ns, content_hash, width, height, format, captured_at, camera"

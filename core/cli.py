@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from core.library import MODEL_FREE_TIERS, Library
 from core.pathcodec import display
 from core.places import QUARANTINE_DIR, canonical_path, canonical_paths
 from core.trash import QUARANTINE, JournalBatch, TrashPreview, request_extras
+from core.writer_lock import LibraryWriteError, as_write_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,13 +74,26 @@ def _library_option(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    library = Library(args.library)
+    try:
+        library = Library(args.library, on_wait=lambda message: print(f"twinlens: {message}", file=sys.stderr))
+    except FileNotFoundError as error:  # a read-only folder without a library in it
+        print(f"twinlens: {error}", file=sys.stderr)
+        return 2
     try:
         commands = {"scan": cmd_scan, "groups": cmd_groups, "query": cmd_query, "problems": cmd_problems}
         commands["calibrate"] = cmd_calibrate
         commands["protect"] = cmd_protect
         handler = {**commands, **TRASH_COMMANDS}[args.command]
         return handler(library, args)
+    except (LibraryWriteError, sqlite3.OperationalError) as error:
+        # Busy (another process kept writing), read-only, or a full disk: said plainly, exit code 2.
+        plain = error if isinstance(error, LibraryWriteError) else as_write_error(error)
+        if plain is None:
+            raise
+        if sys.stderr.isatty():
+            print(file=sys.stderr)  # end a progress line
+        print(f"twinlens: {plain}", file=sys.stderr)
+        return 2
     finally:
         library.close()
 

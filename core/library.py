@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from core.cancel import NEVER_CANCELLED, CancelToken
-from core.catalog import Catalog
+from core.catalog import DB_NAME, Catalog, schema_is_current
 from core.decisions import mark_not_duplicates
 from core.entities import DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
 from core.grouping import embedding_groups, exact_groups, perceptual_groups
@@ -29,6 +30,7 @@ from core.trash import (
     trash_files,
 )
 from core.undo import journal, undo
+from core.writer_lock import LibraryBusyError, WaitCallback, WriterLock, read_only_reason, writes
 
 MODEL_FREE_TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
 SCAN_FOLDERS, PROTECTED_FOLDERS, EXCLUDED_FOLDERS = "scan_folders", "protected_folders", "excluded_folders"
@@ -36,14 +38,54 @@ FolderPath = str | os.PathLike[str]
 
 
 class Library:
-    def __init__(self, library_dir: Path | str | None = None) -> None:
+    def __init__(
+        self,
+        library_dir: Path | str | None = None,
+        write_timeout: float | None = None,
+        on_wait: WaitCallback | None = None,
+    ) -> None:
+        """A library on a read-only disk, or whose files are not writable, opens read-only: it can be shown,
+        and every write raises ReadOnlyLibraryError. Writes hold the library's writer lock (one writer at a
+        time across processes): a second writer calls on_wait once, then waits up to write_timeout seconds
+        (default $TWINLENS_WRITE_TIMEOUT or 60) and raises LibraryBusyError."""
         self.dir = resolve_library_dir(library_dir)
-        self.catalog = Catalog(self.dir)
+        self.read_only_reason = read_only_reason(self.dir, DB_NAME)
+        if self.read_only_reason:
+            self.catalog = Catalog(self.dir, readonly=True)
+        else:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        self.writer = WriterLock(self.dir, write_timeout, on_wait, self.read_only_reason)
+        if not self.read_only_reason:
+            self.catalog = self._open_catalog()
         self.models = ModelService(self.catalog)
+
+    def _open_catalog(self) -> Catalog:
+        """Creating or migrating the database, and marking scans left 'running' by a dead process (a crash,
+        kill -9) 'interrupted', are writes: done holding the writer lock, when nobody else holds it. While
+        another process holds it (its scan may be alive), an up-to-date database opens at once, untouched."""
+        deadline = time.monotonic() + self.writer.timeout
+        while True:
+            with self.writer.try_hold("open") as nobody_writes:
+                if nobody_writes:
+                    catalog = Catalog(self.dir)
+                    catalog.mark_interrupted_scans()
+                    return catalog
+                if schema_is_current(self.dir / DB_NAME):
+                    return Catalog(self.dir)  # nothing to migrate: no write
+            if time.monotonic() >= deadline:
+                raise LibraryBusyError(
+                    f"another Twinlens process is creating or upgrading this library ({self.dir}); gave up waiting"
+                )
+            time.sleep(0.05)
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.read_only_reason)
 
     def close(self) -> None:
         self.catalog.close()
 
+    @writes("scan")
     def scan(
         self,
         request: ScanRequest,
@@ -52,6 +94,7 @@ class Library:
         stages: Sequence[ScanStage] = (),
     ) -> ScanSummary:
         """Scan; with request.model, also embed (MissingWeightsError before anything is read if it can't)."""
+        self.catalog.mark_interrupted_scans()  # holding the writer lock: no other scan is alive
         all_stages = list(stages)
         if request.model:
             all_stages.append(self.models.stage(request.model, request.weights, cancel))
@@ -99,13 +142,16 @@ class Library:
     def preview_trash(self, request: TrashRequest, backend: TrashBackend | None = None) -> TrashPreview:
         return preview_trash(self.catalog, request, backend)
 
+    @writes("move to trash")
     def trash(self, request: TrashRequest, backend: TrashBackend | None = None) -> TrashOutcome:
         return trash_files(self.catalog, request, backend)
 
+    @writes("undo")
     def undo(self, batch_id: str | None = None, backend: TrashBackend | None = None) -> UndoOutcome:
         """Undo a trash batch or a "not duplicates" decision (the newest one when batch_id is None)."""
         return undo(self.catalog, batch_id, backend)
 
+    @writes("'not duplicates' decision")
     def mark_not_duplicates(self, group: DuplicateGroup) -> str:
         """Remember that a group's photos are not duplicates (by content, journaled, undoable)."""
         return mark_not_duplicates(
@@ -116,6 +162,7 @@ class Library:
         """Trash batches and "not duplicates" decisions, newest first."""
         return journal(self.catalog, limit)
 
+    @writes("settings change")
     def allow_quarantine(self, volumes: Sequence[str]) -> None:
         """The person agreed: on these volumes (mount points) without a trash, use a quarantine folder."""
         allow_quarantine(self.catalog, volumes)
@@ -129,6 +176,7 @@ class Library:
         stored = self.catalog.get_setting("keep_rules")
         return parse_rules(stored) if stored else DEFAULT_RULES
 
+    @writes("settings change")
     def set_keep_rules(self, rules: Sequence[KeepRule]) -> None:
         self.catalog.set_setting("keep_rules", ",".join(rules))
 
@@ -138,6 +186,7 @@ class Library:
         """The folders the GUI scans."""
         return self.catalog.path_list_setting(SCAN_FOLDERS)
 
+    @writes("settings change")
     def set_scan_folders(self, folders: Sequence[FolderPath]) -> None:
         self.catalog.set_path_list_setting(SCAN_FOLDERS, canonical_paths(folders))
 
@@ -145,6 +194,7 @@ class Library:
         """Reference folders: their files are always kept and never trashed."""
         return self.catalog.path_list_setting(PROTECTED_FOLDERS)
 
+    @writes("settings change")
     def set_protected_folders(self, folders: Sequence[FolderPath]) -> None:
         self.catalog.set_path_list_setting(PROTECTED_FOLDERS, canonical_paths(folders))
 
@@ -152,5 +202,6 @@ class Library:
         """Folders the GUI's scans skip."""
         return self.catalog.path_list_setting(EXCLUDED_FOLDERS)
 
+    @writes("settings change")
     def set_excluded_folders(self, folders: Sequence[FolderPath]) -> None:
         self.catalog.set_path_list_setting(EXCLUDED_FOLDERS, canonical_paths(folders))

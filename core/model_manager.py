@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.cancel import Cancelled, CancelToken
+from core.embed.encoders import build_encoder
 from core.embed.errors import MissingWeightsError
 from core.embed.registry import ModelSpec, all_specs, get_spec
 from core.embed.weights import cached_hf_file, hf_hub_cache_dir, hf_offline, missing_weights_message
@@ -111,7 +112,10 @@ def switch_estimate(service: ModelService, name: str) -> SwitchEstimate:
 
 
 def import_weights(service: ModelService, name: str, source: Path) -> Path:
-    """Check the file loads as this model's weights, then keep a copy in the library and use it."""
+    """Check the file loads as this model's weights, then keep a copy in the library and use it.
+
+    The copy is checked under a temporary name in the target folder and only then renamed over the target in
+    one step: a file that does not load leaves a previously imported file of the same name as it was."""
     spec = get_spec(name)
     if not source.is_file():
         raise FileNotFoundError(f"no such file: {source}")
@@ -119,11 +123,17 @@ def import_weights(service: ModelService, name: str, source: Path) -> Path:
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / source.name
     if source.resolve() != target.resolve():
-        partial = target.with_name(target.name + ".part")
-        shutil.copyfile(source, partial)
-        os.replace(partial, target)
+        candidate = target_dir / f".import-{os.getpid()}-{source.name}"  # same ending: the format check reads it
+        try:
+            shutil.copyfile(source, candidate)
+            # raises WeightsFormatError/MissingWeightsError for a wrong file
+            build_encoder(spec.name, weights=candidate, device=service.device())
+        except BaseException:
+            candidate.unlink(missing_ok=True)
+            raise
+        os.replace(candidate, target)
     service.forget_encoders(spec.name)
-    service.encoder(spec.name, target)  # raises WeightsFormatError/MissingWeightsError for a wrong file
+    service.encoder(spec.name, target)
     return target
 
 

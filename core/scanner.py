@@ -161,6 +161,9 @@ class Scanner:
             self._finish_stages()
         except Cancelled:
             cancelled = True
+        except Exception:
+            self.catalog.fail_scan(scan_id)  # e.g. the disk is full: committed batches stay, the next scan resumes
+            raise
         summary = ScanSummary(
             scan_id=scan_id,
             seen=seen,

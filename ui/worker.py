@@ -22,6 +22,7 @@ from core.library import Library
 from core.model_manager import import_weights, model_statuses, switch_estimate
 from core.model_service import QueryResult
 from core.trash import TrashRequest
+from core.writer_lock import LibraryWriteError
 from ui.messages import (
     GroupsQuery,
     GroupsResult,
@@ -76,6 +77,9 @@ class LibraryWorker(QObject):
     def _guard(self, action: str, job: Callable[[], None]) -> None:
         try:
             job()
+        except LibraryWriteError as exc:  # another process writing, a read-only library, a full disk: no bug
+            log.warning("worker: %s refused: %s", action, exc)
+            self.failed.emit(WorkerFailure(action, str(exc)))
         except Exception as exc:  # reported to the person, never lost in the thread
             log.exception("worker: %s failed", action)
             self.failed.emit(WorkerFailure(action, str(exc) or type(exc).__name__))
@@ -85,7 +89,7 @@ class LibraryWorker(QObject):
         """Open the library; folders an earlier version kept in QSettings (`legacy`) are added to its own."""
 
         def job() -> None:
-            self._library = Library(self._library_dir)
+            self._library = Library(self._library_dir, on_wait=lambda message: log.warning("%s", message))
             lib = self._library
             if legacy != FolderSettings():
                 self._store_folders(self._folders().merged(legacy))
