@@ -274,23 +274,6 @@ def test_startup_leaves_a_live_scan_running(photos: Path, tmp_path: Path) -> Non
 # --- read-only libraries ----------------------------------------------------------------------------------------
 
 
-class FolderTrash:
-    """A trash that is a plain folder (the journal does not care where trashed files lie)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-
-    def move_to_trash(self, path: str) -> str | None:
-        target = self.folder / Path(path).name
-        os.rename(path, target)
-        return str(target)
-
-    def restore(self, trash_path: str | None, original_path: str) -> None:
-        assert trash_path is not None
-        os.rename(trash_path, original_path)
-
-
 def _prepare_library(photos: Path, library_dir: Path) -> None:
     """A library with two exact groups, one of them trashed (a journal entry)."""
     library = Library(library_dir)
@@ -298,7 +281,7 @@ def _prepare_library(photos: Path, library_dir: Path) -> None:
         (photos / f"copy{i}.jpg").write_bytes((photos / f"p{i:04}.jpg").read_bytes())
     library.scan(ScanRequest(roots=(photos,), workers=1))
     first_group = library.groups(Tier.EXACT)[:1]
-    outcome = library.trash(request_extras(first_group), backend=FolderTrash(photos.parent / "trash"))
+    outcome = library.trash(request_extras(first_group))  # the real trash of the test's own $HOME
     assert len(outcome.trashed) == 1
     library.close()
 
