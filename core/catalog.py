@@ -21,6 +21,7 @@ import sqlite_utils
 from core.entities import DecodedFile, FileInfo, Problem, ScanSummary
 from core.migrations import SCHEMA_VERSION, migrate
 from core.pathcodec import from_db, to_db
+from core.writer_lock import WriterLock
 
 DB_NAME = "twinlens.db"
 
@@ -42,6 +43,7 @@ class Catalog:
         creates nor migrates the database, and SQLite refuses any write through it."""
         self.library_dir = library_dir
         self.readonly = readonly
+        self.writer: WriterLock | None = None  # set by Library: settings writes hold it
         if readonly:
             conn = _connect_readonly(library_dir / DB_NAME)
         else:
@@ -326,7 +328,10 @@ class Catalog:
         return str(row[0]) if row else default
 
     def set_setting(self, key: str, value: str) -> None:
-        self.db.table("settings").upsert({"key": key, "value": value}, pk="key")
+        """Every settings write holds the library's writer lock (re-entrant: a scan's own writes go through),
+        whoever calls it: the model service and calibration write settings outside Library's methods."""
+        with self.writer.hold("settings change") if self.writer else contextlib.nullcontext():
+            self.db.table("settings").upsert({"key": key, "value": value}, pk="key")
 
     def path_list_setting(self, key: str) -> list[str]:
         """A list of paths stored as JSON (undecodable bytes kept as escaped surrogates); [] when unset."""

@@ -84,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands["calibrate"] = cmd_calibrate
         commands["protect"] = cmd_protect
         handler = {**commands, **TRASH_COMMANDS}[args.command]
-        return handler(library, args)
+        code = handler(library, args)
+        for notice in library.take_notices():
+            print(f"twinlens: {notice}", file=sys.stderr)
+        return code
     except (LibraryWriteError, sqlite3.OperationalError) as error:
         # Busy (another process kept writing), read-only, or a full disk: said plainly, exit code 2.
         plain = error if isinstance(error, LibraryWriteError) else as_write_error(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -57,6 +58,7 @@ class Library:
         self.writer = WriterLock(self.dir, write_timeout, on_wait, self.read_only_reason)
         if not self.read_only_reason:
             self.catalog = self._open_catalog()
+        self.catalog.writer = self.writer
         self.models = ModelService(self.catalog)
 
     def _open_catalog(self) -> Catalog:
@@ -95,6 +97,9 @@ class Library:
     ) -> ScanSummary:
         """Scan; with request.model, also embed (MissingWeightsError before anything is read if it can't)."""
         self.catalog.mark_interrupted_scans()  # holding the writer lock: no other scan is alive
+        # The library's excluded folders apply to every scan, the CLI's as the GUI's.
+        excluded = dict.fromkeys([*request.excluded, *map(Path, self.excluded_folders())])
+        request = dataclasses.replace(request, excluded=tuple(excluded))
         all_stages = list(stages)
         if request.model:
             all_stages.append(self.models.stage(request.model, request.weights, cancel))
@@ -133,6 +138,11 @@ class Library:
         if self.models.threshold(model, tier) is None:
             return f"{model} has no {tier} threshold; scan with a model that has one (dinov2-small, clip-b32)"
         return ""
+
+    def take_notices(self) -> list[str]:
+        """Things the library repaired on its own that a person should hear about once (CLI: stderr; GUI: the
+        status bar)."""
+        return self.models.take_notices()
 
     def problems(self) -> list[Problem]:
         return self.catalog.problems()

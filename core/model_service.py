@@ -138,6 +138,13 @@ class ModelService:
             self._stores[model_id] = EmbeddingStore(self.catalog, model_id, dim)
         return self._stores[model_id]
 
+    def take_notices(self) -> list[str]:
+        """What the vector stores repaired on their own since the last call (a damaged index rebuilt), once."""
+        notices = [notice for store in self._stores.values() for notice in store.notices]
+        for store in self._stores.values():
+            store.notices.clear()
+        return notices
+
     def spec(self, name: str) -> ModelSpec:
         return get_spec(name)
 

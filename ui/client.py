@@ -120,6 +120,7 @@ class LibraryClient(QObject):
         w.journal_ready.connect(self.journal_ready)
         w.library_changed.connect(self.library_changed)
         w.failed.connect(self.failed)
+        w.notice.connect(self.notice)
         w.query_done.connect(self.query_done)
         w.models_ready.connect(self.models_ready)
         w.switch_estimate_ready.connect(self.switch_estimate_ready)

@@ -58,6 +58,7 @@ class LibraryWorker(QObject):
     journal_ready = Signal(object)  # tuple[JournalBatch, ...], newest first
     library_changed = Signal()  # groups must be fetched again
     failed = Signal(object)  # WorkerFailure
+    notice = Signal(str)  # something the library repaired on its own (a damaged index rebuilt)
     query_done = Signal(object)  # QueryAnswer
     models_ready = Signal(object)  # ModelsState
     switch_estimate_ready = Signal(object)  # SwitchEstimate
@@ -77,6 +78,8 @@ class LibraryWorker(QObject):
     def _guard(self, action: str, job: Callable[[], None]) -> None:
         try:
             job()
+            for text in self._library.take_notices() if self._library is not None else ():
+                self.notice.emit(text)
         except LibraryWriteError as exc:  # another process writing, a read-only library, a full disk: no bug
             log.warning("worker: %s refused: %s", action, exc)
             self.failed.emit(WorkerFailure(action, str(exc)))

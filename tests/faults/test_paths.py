@@ -218,3 +218,20 @@ def test_protect_adds_lists_and_removes_in_any_spelling(
     assert cli_main(["protect", "--library", library_dir]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "0 protected folder(s)"
     assert cli_main(["protect", str(link), "--remove", "--library", library_dir]) == 2
+
+
+def test_the_library_s_excluded_folders_apply_to_cli_scans(library_dir: str, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    kept = save_photo(photos / "kept.jpg", seed=1)
+    save_photo(photos / "skip-me" / "private.jpg", seed=2)
+    library = Library(library_dir)
+    try:
+        library.set_excluded_folders([photos / "skip-me"])  # as the app's folder settings store it
+    finally:
+        library.close()
+    cli_scan(library_dir, photos)
+    library = Library(library_dir)
+    try:
+        assert [f.path for f in library.catalog.present_files()] == [str(kept)]
+    finally:
+        library.close()

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.cli import main as cli_main
 from core.embedding import EmbeddingStore, encode_vector
 from core.entities import ScanRequest, Tier
 from core.library import Library
@@ -201,3 +202,19 @@ def test_an_index_that_disagrees_with_the_stored_vectors_is_rebuilt_before_linki
     assert_stored_scores_are_true(tiny_library, store)
     assert store.index().search(vectors[0], 1)[0] == (int(ids[0]), pytest.approx(1.0, abs=1e-4))
     assert encode_vector(vectors[0]) != encode_vector(vectors[1])
+
+
+def test_the_cli_says_when_it_rebuilt_a_damaged_index(
+    sscd_library: Library, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "photos"
+    paths = [save_photo(folder / f"p{i}.jpg", seed=300 + i) for i in range(4)]
+    scan(sscd_library, folder, "sscd")
+    store = sscd_library.models.store("sscd")
+    assert store is not None
+    store.index().manifest_path.write_text("{ half written")
+    sscd_library.close()
+
+    assert cli_main(["query", str(paths[1]), "--library", str(tmp_path / "library"), "-k", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "rebuilt it from the 4 stored vectors" in err

@@ -171,6 +171,8 @@ def test_second_writer_waits_then_gives_up_with_a_clear_error(photos: Path, tmp_
 
         with pytest.raises(LibraryBusyError, match="gave up waiting"):
             reader.set_keep_rules([KeepRule.PATH])
+        with pytest.raises(LibraryBusyError, match="gave up waiting"):
+            reader.models.set_neighbours(8)  # settings written outside Library's own methods hold it too
 
         holder.send_signal(signal.SIGKILL)  # the kernel releases the lock of a dead process at once
         holder.wait(10)
