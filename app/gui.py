@@ -8,9 +8,9 @@ import sys
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from ui.client import LibraryClient
-from ui.main_window import MainWindow, app_icon
-from ui.settings import APPLICATION, ORGANIZATION
+from ui.ops.client import LibraryClient
+from ui.shell.main_window import MainWindow, app_icon
+from ui.shell.settings import APPLICATION, ORGANIZATION
 
 
 def run_gui(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.vector_index import VectorIndex, build_index
+from core.vectors.index import VectorIndex, build_index
 
 
 def clustered_vectors(count: int, dim: int, clusters: int, seed: int) -> np.ndarray:
@@ -58,7 +58,7 @@ def exact_query_ms(matrix: np.ndarray, queries: np.ndarray, k: int) -> list[floa
 
 
 def bench_size(size: int, dim: int, n_queries: int, ef_values: list[int]) -> None:
-    import core.vector_index as vector_index
+    import core.vectors.index as vector_index
 
     vectors = clustered_vectors(size + n_queries, dim, clusters=max(10, size // 100), seed=size)
     data, queries = vectors[:size], vectors[size:]

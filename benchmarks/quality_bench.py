@@ -21,9 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.decode import decode_image
 from core.entities import ScanRequest
 from core.library import Library
+from core.scan.decode import decode_image
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 MODEL = "sscd"

@@ -22,9 +22,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.embedding import encode_vector
 from core.entities import Tier
 from core.library import Library
+from core.vectors.store import encode_vector
 
 MODEL_ID = "bench-model"
 DIM = 64

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image
 
 from benchmarks.camera_library import build_camera_library, build_small_library
-from core.decode import WORK_SHORT_SIDE
 from core.entities import ScanRequest
 from core.library import Library
+from core.scan.decode import WORK_SHORT_SIDE
 
 
 def reduced_decode(path: str) -> tuple[int, int]:

@@ -102,8 +102,8 @@ def measure(library: Path, pairs: list[tuple[Path, Path]], outsiders: list[tuple
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
-    from ui.client import LibraryClient
-    from ui.main_window import MainWindow
+    from ui.ops.client import LibraryClient
+    from ui.shell.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     settings_dir = tempfile.mkdtemp(prefix="twinlens-bench-")

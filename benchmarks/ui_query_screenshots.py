@@ -39,8 +39,8 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
     from core.entities import Tier
-    from ui.client import LibraryClient
-    from ui.main_window import MainWindow
+    from ui.ops.client import LibraryClient
+    from ui.shell.main_window import MainWindow
 
     scan_with_sscd(photos, workdir / "library")
     app = QApplication.instance() or QApplication([])

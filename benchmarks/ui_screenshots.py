@@ -41,8 +41,8 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from ui.client import LibraryClient
-    from ui.main_window import MainWindow
+    from ui.ops.client import LibraryClient
+    from ui.shell.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     client = LibraryClient(workdir / "library")

@@ -72,8 +72,8 @@ def run(files: int, workdir: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     from core.entities import Tier
-    from ui.client import LibraryClient
-    from ui.main_window import MainWindow
+    from ui.ops.client import LibraryClient
+    from ui.shell.main_window import MainWindow
 
     photos = workdir / "photos"
     if not photos.exists():

@@ -12,14 +12,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.calibrate import DEFAULT_SAMPLE, DEFAULT_TARGET_PRECISION, calibrate, describe, needs_calibration
 from core.embed import DEFAULT_MODEL, MissingWeightsError, UnknownModelError, WeightsFormatError, list_models
 from core.entities import DuplicateGroup, ScanProgress, ScanRequest, Tier
 from core.library import MODEL_FREE_TIERS, Library
-from core.pathcodec import display
+from core.models.calibrate import DEFAULT_SAMPLE, DEFAULT_TARGET_PRECISION, calibrate, describe, needs_calibration
 from core.places import QUARANTINE_DIR, canonical_path, canonical_paths
-from core.trash import QUARANTINE, JournalBatch, TrashPreview, request_extras
-from core.writer_lock import LibraryWriteError, as_write_error
+from core.safety.trash import QUARANTINE, JournalBatch, TrashPreview, request_extras
+from core.store.pathcodec import display
+from core.store.writer_lock import LibraryWriteError, as_write_error
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,18 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.cancel import NEVER_CANCELLED, CancelToken
-from core.catalog import DB_NAME, Catalog, schema_is_current
-from core.decisions import mark_not_duplicates
 from core.entities import DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
-from core.grouping import embedding_groups, exact_groups, perceptual_groups
-from core.keep import DEFAULT_RULES, KeepRule, parse_rules
-from core.model_service import ModelService
-from core.paths import resolve_library_dir
-from core.perceptual import DEFAULT_DISTANCE
+from core.models.service import ModelService
 from core.places import canonical_paths
-from core.quarantine import allow_quarantine, consented_volumes
-from core.scanner import ProgressCallback, Scanner, ScanStage
-from core.trash import (
+from core.safety.quarantine import allow_quarantine, consented_volumes
+from core.safety.trash import (
     JournalBatch,
     TrashBackend,
     TrashOutcome,
@@ -30,8 +23,15 @@ from core.trash import (
     preview_trash,
     trash_files,
 )
-from core.undo import journal, undo
-from core.writer_lock import LibraryBusyError, WaitCallback, WriterLock, read_only_reason, writes
+from core.safety.undo import journal, undo
+from core.scan.perceptual import DEFAULT_DISTANCE
+from core.scan.pipeline import ProgressCallback, Scanner, ScanStage
+from core.store.catalog import DB_NAME, Catalog, schema_is_current
+from core.store.location import resolve_library_dir
+from core.store.writer_lock import LibraryBusyError, WaitCallback, WriterLock, read_only_reason, writes
+from core.tiers.decisions import mark_not_duplicates
+from core.tiers.groups import embedding_groups, exact_groups, perceptual_groups
+from core.tiers.keep import DEFAULT_RULES, KeepRule, parse_rules
 
 MODEL_FREE_TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
 SCAN_FOLDERS, PROTECTED_FOLDERS, EXCLUDED_FOLDERS = "scan_folders", "protected_folders", "excluded_folders"
@@ -147,7 +147,7 @@ class Library:
     def problems(self) -> list[Problem]:
         return self.catalog.problems()
 
-    # --- trash: verified moves to the system trash, journaled and undoable (see core/trash.py) ----------------
+    # --- trash: verified moves to the system trash, journaled and undoable (see core/safety/trash.py) ----------------
 
     def preview_trash(self, request: TrashRequest, backend: TrashBackend | None = None) -> TrashPreview:
         return preview_trash(self.catalog, request, backend)

@@ -17,7 +17,7 @@ def core_modules() -> list[str]:
 
 
 def test_core_has_modules() -> None:
-    assert "core.scanner" in core_modules()
+    assert "core.scan.pipeline" in core_modules()
 
 
 def test_importing_all_of_core_loads_no_qt_ui_or_app() -> None:

@@ -37,7 +37,7 @@ class ModelSpec:
     # Accepted suffixes for a weights file the user imports with `--weights`.
     weights_suffixes: tuple[str, ...] = (".safetensors", ".pt", ".pth", ".bin")
     # Cosine-similarity thresholds. Provisional ones are guesses: `twinlens scan --model NAME` calibrates them on
-    # the library's own photos on first use (core/calibrate.py, >= 50 photos), `twinlens calibrate` at any time.
+    # the library's own photos on first use (core/models/calibrate.py, >= 50 photos), `twinlens calibrate` at any time.
     copy_threshold: float | None = None
     similar_threshold: float | None = None
     thresholds_provisional: bool = True
@@ -150,7 +150,7 @@ def sscd() -> ModelSpec:
         description="SSCD disc_mixup copy detector (Meta): edited copies, crops and re-encodes of the same photo.",
         weights_url="https://dl.fbaipublicfiles.com/sscd-copy-detection/sscd_disc_mixup.torchscript.pt",
         weights_suffixes=(".onnx", ".torchscript.pt", ".pt"),
-        # Measured (benchmarks/tiers_bench.py, core/calibrate.py on ../shared/bench): copy 0.85 gives pairwise
+        # Measured (benchmarks/tiers_bench.py, core/models/calibrate.py on ../shared/bench): copy 0.85 gives pairwise
         # precision 0.998 / recall 0.970 on the tiers bench, synthetic calibration picks 0.863 for precision 0.995;
         # unrelated photos score <= 0.29, overlapping-crop "bursts" 0.37-0.93.
         copy_threshold=0.85,

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from core.decode import MAX_ASPECT_RATIO
 from core.embed.registry import ModelSpec
+from core.scan.decode import MAX_ASPECT_RATIO
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import core.enumerate
-import core.scanner
+import core.scan.pipeline
+import core.scan.walk
 from core.entities import ScanRequest
 from core.library import Library
 from tests.conftest import running_as_root
@@ -87,17 +87,17 @@ def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
                 raise PermissionError(13, "Permission denied", path)
             return real_scandir(path)
 
-        monkeypatch.setattr(core.enumerate.os, "scandir", scandir)
+        monkeypatch.setattr(core.scan.walk.os, "scandir", scandir)
     else:
         files["locked"].chmod(0)
-    real_enumerate = core.scanner.enumerate_files
+    real_enumerate = core.scan.pipeline.enumerate_files
 
     def enumerate_then_delete(*args: object, **kwargs: object) -> object:
         result = real_enumerate(*args, **kwargs)  # type: ignore[arg-type]
         files["vanishing"].unlink(missing_ok=True)
         return result
 
-    monkeypatch.setattr(core.scanner, "enumerate_files", enumerate_then_delete)
+    monkeypatch.setattr(core.scan.pipeline, "enumerate_files", enumerate_then_delete)
     yield files
     files["locked"].chmod(0o755)
 

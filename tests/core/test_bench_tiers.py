@@ -59,8 +59,8 @@ def test_perceptual_groups_show_each_content_once(bench_library: Library) -> Non
 
 
 def test_perceptual_groups_never_chain(bench_library: Library) -> None:
-    from core.perceptual import DEFAULT_DISTANCE
-    from core.phash import similarity
+    from core.scan.perceptual import DEFAULT_DISTANCE
+    from core.scan.phash import similarity
 
     floor = similarity(DEFAULT_DISTANCE)
     for group in bench_library.groups(Tier.PERCEPTUAL):

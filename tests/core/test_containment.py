@@ -1,11 +1,11 @@
-"""Finding one photo inside another (core/containment.py) on generated pictures."""
+"""Finding one photo inside another (core/rescore/containment.py) on generated pictures."""
 
 from __future__ import annotations
 
 from PIL import Image
 
-from core.containment import find_inside
-from core.crop_check import MIN_CORRELATION, placement_between
+from core.rescore.containment import find_inside
+from core.rescore.crops import MIN_CORRELATION, placement_between
 from tests.images import photo
 
 

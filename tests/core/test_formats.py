@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from core.decode import DecodeOutcome, ReadFailure, read_and_decode
+from core.scan.decode import DecodeOutcome, ReadFailure, read_and_decode
 from tests.images import photo
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import core.scanner
+import core.scan.pipeline
 from core.cancel import CancelToken
 from core.entities import Phase, ScanProgress, ScanRequest, Tier
 from core.library import Library
@@ -78,7 +78,7 @@ def test_cancel_keeps_finished_work_and_next_scan_resumes(
     folder = tmp_path / "photos"
     make_photos(folder, 40)
     token = CancelToken()
-    monkeypatch.setattr(core.scanner, "PROGRESS_INTERVAL", 0.0)  # a progress call per file: cancel lands at 10
+    monkeypatch.setattr(core.scan.pipeline, "PROGRESS_INTERVAL", 0.0)  # a progress call per file: cancel lands at 10
 
     def cancel_midway(progress: ScanProgress) -> None:
         if progress.phase == Phase.READ and progress.done >= 10:
@@ -134,7 +134,7 @@ def test_readonly_catalog_reads_beside_the_owner_and_cannot_write(library: Libra
 
     import pytest
 
-    from core.catalog import Catalog
+    from core.store.catalog import Catalog
 
     folder = tmp_path / "photos"
     make_photos(folder, 2)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.embedding import encode_vector
 from core.entities import Tier
 from core.library import Library
+from core.vectors.store import encode_vector
 
 MODEL_ID = "test-model"
 

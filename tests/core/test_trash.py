@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from core import trash_backend
 from core.cli import main as cli_main
 from core.entities import DuplicateGroup, ScanRequest, Tier
 from core.hashing import hash_file
 from core.library import Library
-from core.trash import (
+from core.safety import backend as trash_backend
+from core.safety.trash import (
     EVERY_COPY,
     RestoreError,
     SystemTrash,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PIL import Image
 
-from core.clustering import build_adjacency, star_clusters
 from core.entities import FileInfo
-from core.keep import KeepRule, rank, suggest_keep
-from core.pathcodec import from_db, to_db
-from core.phash import phash
+from core.scan.phash import phash
+from core.store.pathcodec import from_db, to_db
+from core.tiers.clustering import build_adjacency, star_clusters
+from core.tiers.keep import KeepRule, rank, suggest_keep
 from tests.images import photo
 
 

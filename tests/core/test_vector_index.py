@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.vector_index import ORPHAN_AGE_S, VectorIndex, build_index
+from core.vectors.index import ORPHAN_AGE_S, VectorIndex, build_index
 
 
 def unit_vectors(count: int, dim: int = 32, seed: int = 0) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Bad input gets a clear error and the scan goes on: decoders that crash, hang or are orphaned, files that are
 not photos or far too large, strips that would blow up a model's preprocessing, and read errors that pass.
 
-Faults are injected into the decoder processes by patching `core.decode` in the scanning process before its
+Faults are injected into the decoder processes by patching `core.scan.decode` in the scanning process before its
 workers fork (the scan is made to fork, as it does outside Qt), or in a subprocess where the fault would take
 the test process down with it on code that decodes in the calling process.
 """
@@ -25,8 +25,8 @@ import pytest
 import torch
 from PIL import Image
 
-import core.decode
-import core.scanner
+import core.scan.decode
+import core.scan.pipeline
 from core.embed import build_encoder
 from core.entities import ScanRequest
 from core.library import Library
@@ -53,11 +53,11 @@ TINY_CLIP: dict[str, Any] = {
 CRASHING_SCAN = textwrap.dedent(
     """
     import json, os, resource, signal, sys
-    import core.decode
+    import core.scan.decode
     from core.entities import ScanRequest
     from core.library import Library
 
-    real = core.decode.decode_image
+    real = core.scan.decode.decode_image
 
     def crashing(data, *args, **kwargs):
         if MARK in data:
@@ -66,7 +66,7 @@ CRASHING_SCAN = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
         return real(data, *args, **kwargs)
 
-    core.decode.decode_image = crashing
+    core.scan.decode.decode_image = crashing
     library = Library(sys.argv[2])
     rows = []
     for workers in (None, 1):
@@ -111,13 +111,13 @@ def marked_photo(path: Path, seed: int, mark: bytes) -> Path:
 @pytest.fixture
 def forking(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers fork from this process (as outside Qt), so they inherit the faults patched in here."""
-    monkeypatch.setattr(core.scanner, "_start_method", lambda: "fork")
+    monkeypatch.setattr(core.scan.pipeline, "_start_method", lambda: "fork")
 
 
 @pytest.fixture
 def crash_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forking: None) -> Path:
     log = tmp_path / "crashes.log"
-    real = core.decode.decode_image
+    real = core.scan.decode.decode_image
 
     def crashing(data: bytes, *args: Any, **kwargs: Any) -> Any:
         if CRASH_MARK in data:
@@ -128,7 +128,7 @@ def crash_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forking: None) ->
             time.sleep(20)
         return real(data, *args, **kwargs)
 
-    monkeypatch.setattr(core.decode, "decode_image", crashing)
+    monkeypatch.setattr(core.scan.decode, "decode_image", crashing)
     return log
 
 
@@ -172,7 +172,7 @@ def test_a_crash_in_a_small_scan_does_not_take_the_scanning_process_down(tmp_pat
 def test_a_hung_decoder_is_stopped_and_its_file_reported(
     library: Library, tmp_path: Path, crash_log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(core.scanner, "DECODE_SECONDS", 1.0, raising=False)
+    monkeypatch.setattr(core.scan.pipeline, "DECODE_SECONDS", 1.0, raising=False)
     folder = tmp_path / "photos"
     for i in range(9):
         save_photo(folder / f"p{i}.jpg", seed=i)
@@ -194,12 +194,12 @@ def test_decoders_die_with_a_killed_scan(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
         import sys, time
-        import core.decode
-        real = core.decode.decode_image
+        import core.scan.decode
+        real = core.scan.decode.decode_image
         def slow(*args, **kwargs):
             time.sleep(0.3)
             return real(*args, **kwargs)
-        core.decode.decode_image = slow
+        core.scan.decode.decode_image = slow
         from app.__main__ import main
         sys.exit(main(sys.argv[1:]))
         """
@@ -294,7 +294,7 @@ def test_large_non_photos_are_refused_without_being_read_whole(tmp_path: Path) -
 def test_decoding_a_user_file_checks_its_header_before_reading_it(
     library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.decode import DecodeError, decode_user_file
+    from core.scan.decode import DecodeError, decode_user_file
 
     movie = sparse(tmp_path / "movie.jpg", MP4_HEADER, 300 << 20)
     read: list[int] = []
@@ -318,7 +318,7 @@ def test_decoding_a_user_file_checks_its_header_before_reading_it(
         def __getattr__(self, name: str) -> Any:
             return getattr(self.handle, name)
 
-    monkeypatch.setattr(core.decode, "open", lambda *a, **k: Counting(real_open(*a, **k)), raising=False)
+    monkeypatch.setattr(core.scan.decode, "open", lambda *a, **k: Counting(real_open(*a, **k)), raising=False)
     with pytest.raises(DecodeError, match="video"):
         decode_user_file(movie)
     assert sum(read) <= 4096
@@ -418,7 +418,7 @@ def flaky_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forking: None) 
     def flaky_open(file: Any, *args: Any, **kwargs: Any) -> Any:
         return Flaky(real_open(file, *args, **kwargs), markers / Path(os.fsdecode(file)).name)
 
-    monkeypatch.setattr(core.decode, "open", flaky_open, raising=False)
+    monkeypatch.setattr(core.scan.decode, "open", flaky_open, raising=False)
     return lambda path: (markers / path.name).touch()
 
 

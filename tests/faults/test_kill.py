@@ -36,7 +36,7 @@ import pytest
 from PIL import Image, ImageOps
 
 import core
-from core.embedding import DEFAULT_BATCH
+from core.vectors.store import DEFAULT_BATCH
 
 REPO = Path(core.__file__).resolve().parents[1]
 PHOTOS, ROTATED, CROPPED = 66, 2, 2  # more than a batch commit (64 files): the read phase commits partway

@@ -18,7 +18,7 @@ from core.cli import main as cli_main
 from core.entities import ScanRequest, Tier
 from core.library import Library
 from core.places import QUARANTINE_DIR
-from core.trash import SystemTrash
+from core.safety.trash import SystemTrash
 from tests.images import save_photo
 
 

@@ -27,7 +27,7 @@ from PIL import Image
 from core.entities import DuplicateGroup, ScanRequest, Tier
 from core.hashing import hash_file
 from core.library import Library
-from core.trash import MOVED, TRASH, TrashOutcome, TrashRequest, request_extras
+from core.safety.trash import MOVED, TRASH, TrashOutcome, TrashRequest, request_extras
 from tests.images import save_photo
 
 OPS = int(os.environ.get("TWINLENS_SOAK_OPS", "500"))

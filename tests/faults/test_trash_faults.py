@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from core import trash_backend
-from core.catalog import Catalog
 from core.cli import main as cli_main
 from core.hashing import hash_file
 from core.library import Library
 from core.places import QUARANTINE_DIR
-from core.trash import SystemTrash, TrashRequest, request_extras
-from core.trash_backend import VolumeProbe
+from core.safety import backend as trash_backend
+from core.safety.backend import VolumeProbe
+from core.safety.trash import SystemTrash, TrashRequest, request_extras
+from core.store.catalog import Catalog
 from tests.core.test_trash import exact_group, ids_of, make_library, status_of
 
 

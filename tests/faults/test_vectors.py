@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 
 from core.cli import main as cli_main
-from core.embedding import EmbeddingStore, encode_vector
 from core.entities import ScanRequest, Tier
 from core.library import Library
+from core.vectors.store import EmbeddingStore, encode_vector
 from tests.images import save_photo
 from tests.models import tiny_dinov2
 

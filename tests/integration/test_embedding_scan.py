@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import core.embedding
-import core.scanner
+import core.scan.pipeline
+import core.vectors.store
 from core.cancel import CancelToken
-from core.crop_check import check_crops
-from core.embedding import EmbeddingStage
 from core.entities import Phase, ScanProgress, ScanRequest, Tier
 from core.library import Library
-from core.vector_index import VectorIndex
+from core.rescore.crops import check_crops
+from core.vectors.index import VectorIndex
+from core.vectors.store import EmbeddingStage
 from tests.conftest import BENCH
 from tests.images import save_photo
 from tests.models import tiny_dinov2
@@ -63,8 +63,8 @@ def test_cancel_mid_embedding_then_resume(
             token.cancel()
         return done
 
-    monkeypatch.setattr(core.scanner, "COMMIT_EVERY_FILES", 4)
-    monkeypatch.setattr(core.embedding, "DEFAULT_BATCH", 4)
+    monkeypatch.setattr(core.scan.pipeline, "COMMIT_EVERY_FILES", 4)
+    monkeypatch.setattr(core.vectors.store, "DEFAULT_BATCH", 4)
     monkeypatch.setattr(EmbeddingStage, "flush", flush_then_cancel)
     first = scan(tiny_library, folder, cancel=token)
     assert first.cancelled  # type: ignore[attr-defined]

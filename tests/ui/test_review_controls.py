@@ -8,11 +8,11 @@ import pytest
 from PIL import Image, ImageDraw
 
 from core.entities import Tier
-from core.keep import DEFAULT_RULES, KeepRule
 from core.library import Library
+from core.tiers.keep import DEFAULT_RULES, KeepRule
 from tests.ui.conftest import add_scan_folder, make_photo, scan
-from ui.keep_rules_dialog import KeepRulesDialog
-from ui.main_window import MainWindow
+from ui.review.keep_rules import KeepRulesDialog
+from ui.shell.main_window import MainWindow
 
 
 def test_keep_rules_dialog_reorders_and_saves(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

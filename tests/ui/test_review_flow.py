@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QDialog
 
 from core.entities import ScanSummary, Tier
 from tests.ui.conftest import add_scan_folder, scan
-from ui.main_window import MainWindow
-from ui.review_model import Column
+from ui.review.model import Column
+from ui.shell.main_window import MainWindow
 
 
 def wait_for_groups(qtbot, window: MainWindow, tier: Tier, count: int) -> None:  # type: ignore[no-untyped-def]
@@ -178,7 +178,7 @@ def test_journal_lists_batches_and_undoes_the_one_chosen(qtbot, window: MainWind
 
 def no_trash_under(monkeypatch, root: Path) -> None:  # type: ignore[no-untyped-def]
     """Treat `root` as the top of a volume without a trash (a NAS share), for every SystemTrash."""
-    from core.trash_backend import VolumeProbe
+    from core.safety.backend import VolumeProbe
 
     real_mount, real_has = VolumeProbe.mount_point, VolumeProbe.has_trash
     inside = lambda path: path.startswith(str(root) + "/")  # noqa: E731

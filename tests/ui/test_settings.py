@@ -11,10 +11,10 @@ from PySide6.QtCore import QSettings
 
 from core.library import Library
 from tests.ui.conftest import OPEN_TIMEOUT_MS
-from ui.client import LibraryClient
-from ui.library_panel import FolderPicker
-from ui.main_window import MainWindow
-from ui.settings import FolderSettings
+from ui.ops.client import LibraryClient
+from ui.scan.library import FolderPicker
+from ui.shell.main_window import MainWindow
+from ui.shell.settings import FolderSettings
 
 
 def test_protected_folders_inside_a_scanned_folder_are_not_added_twice() -> None:

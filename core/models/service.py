@@ -1,0 +1,179 @@
+"""The library's models: which one is active, where its weights are, its encoder (built once, in the thread
+that owns the library), its stored vectors, and queries by image or text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.cancel import CancelToken
+from core.embed.encoders import Encoder, TextEncoder, build_encoder
+from core.embed.registry import ModelSpec, get_spec
+from core.entities import FileInfo, Tier
+from core.rescore.stage import RescoreStage
+from core.scan.decode import DecodeError, decode_user_file
+from core.store.catalog import Catalog
+from core.vectors.store import DEFAULT_K, EmbeddingStage, EmbeddingStore
+
+ACTIVE_MODEL_KEY = "active_model"
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    file: FileInfo
+    score: float
+
+
+class ModelService:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._encoders: dict[tuple[str, str], Encoder] = {}
+        self._stores: dict[str, EmbeddingStore] = {}
+
+    # --- settings ----------------------------------------------------------------------------------------
+
+    def active_model(self) -> str | None:
+        return self.catalog.get_setting(ACTIVE_MODEL_KEY)
+
+    def set_active_model(self, name: str) -> None:
+        get_spec(name)
+        self.catalog.set_setting(ACTIVE_MODEL_KEY, name)
+
+    def weights_for(self, name: str) -> Path | None:
+        stored = self.catalog.get_setting(f"weights:{name}")
+        return Path(stored) if stored else None
+
+    def model_id(self, name: str) -> str | None:
+        return self.catalog.get_setting(f"model_id:{name}")
+
+    def threshold(self, name: str, tier: Tier) -> float | None:
+        """The calibrated threshold for this model and tier, else the spec's shipped default."""
+        model_id = self.model_id(name)
+        stored = self.catalog.get_setting(f"threshold:{model_id}:{tier}") if model_id else None
+        if stored is not None:
+            return float(stored)
+        spec = get_spec(name)
+        return spec.copy_threshold if tier == Tier.COPY else spec.similar_threshold
+
+    def set_threshold(self, name: str, tier: Tier, value: float) -> None:
+        model_id = self.model_id(name)
+        if model_id is None:
+            raise ValueError(f"{name} has not embedded this library yet")
+        self.catalog.set_setting(f"threshold:{model_id}:{tier}", repr(float(value)))
+
+    # --- encoders and vectors ----------------------------------------------------------------------------
+
+    def encoder(self, name: str, weights: Path | None = None, **overrides: object) -> Encoder:
+        """Build (once) the encoder; raises MissingWeightsError with instructions when weights are absent."""
+        weights = weights or self.weights_for(name)
+        key = (name, str(weights or ""))
+        if key not in self._encoders:
+            overrides.setdefault("device", self.device())
+            encoder = build_encoder(name, weights=weights, **overrides)  # type: ignore[arg-type]
+            self._encoders[key] = encoder
+            if weights is not None:
+                self.catalog.set_setting(f"weights:{name}", str(Path(weights).resolve()))
+            self._remember(name, encoder)
+        return self._encoders[key]
+
+    def forget_encoders(self, name: str) -> None:
+        """Drop built encoders of a model, e.g. after new weights were imported."""
+        for key in [key for key in self._encoders if key[0] == name]:
+            del self._encoders[key]
+
+    def device(self) -> str:
+        return self.catalog.get_setting("device") or "auto"
+
+    def set_device(self, device: str) -> None:
+        if device not in ("auto", "cpu", "cuda", "mps"):
+            raise ValueError(f"unknown device {device!r}")
+        self.catalog.set_setting("device", device)
+        self._encoders.clear()
+
+    def use_encoder(self, name: str, encoder: Encoder) -> None:
+        """Adopt an encoder built elsewhere (tests build tiny random ones through the same factory)."""
+        self._encoders[(name, str(self.weights_for(name) or ""))] = encoder
+        self._remember(name, encoder)
+
+    def _remember(self, name: str, encoder: Encoder) -> None:
+        self.catalog.set_setting(f"model_id:{name}", encoder.model_id)
+        self.catalog.set_setting(f"dim:{name}", str(encoder.dim))
+
+    def stage(self, name: str, weights: Path | None, cancel: CancelToken) -> EmbeddingStage:
+        encoder = self.encoder(name, weights)
+        self.set_active_model(name)
+        store = self.store(name)
+        assert store is not None  # the encoder just recorded its model id
+        stage = EmbeddingStage(encoder, store, cancel)
+        stage.neighbours = self.neighbours()
+        return stage
+
+    def neighbours(self) -> int:
+        """k of the stored k-NN graph: how many nearest photos each new photo is linked to."""
+        return int(self.catalog.get_setting("neighbours") or DEFAULT_K)
+
+    def set_neighbours(self, k: int) -> None:
+        """Takes effect for photos embedded from now on (already linked photos keep their pairs)."""
+        if not 1 <= k <= 256:
+            raise ValueError("the number of neighbours must be between 1 and 256")
+        self.catalog.set_setting("neighbours", str(k))
+
+    def rescore_stage(self, name: str) -> RescoreStage:
+        """Re-scores uncertain pairs with one photo rotated or the crop undone (core/rescore/stage.py); runs after
+        `stage`."""
+        return RescoreStage(self.encoder(name), self.catalog, self.threshold(name, Tier.COPY))
+
+    def is_calibrated(self, name: str) -> bool:
+        model_id = self.model_id(name)
+        return model_id is not None and self.catalog.get_setting(f"calibrated:{model_id}") is not None
+
+    def store(self, name: str) -> EmbeddingStore | None:
+        model_id = self.model_id(name)
+        if model_id is None:
+            return None
+        if model_id not in self._stores:
+            dim = int(self.catalog.get_setting(f"dim:{name}") or get_spec(name).dim)
+            self._stores[model_id] = EmbeddingStore(self.catalog, model_id, dim)
+        return self._stores[model_id]
+
+    def take_notices(self) -> list[str]:
+        """What the vector stores repaired on their own since the last call (a damaged index rebuilt), once."""
+        notices = [notice for store in self._stores.values() for notice in store.notices]
+        for store in self._stores.values():
+            store.notices.clear()
+        return notices
+
+    def spec(self, name: str) -> ModelSpec:
+        return get_spec(name)
+
+    # --- queries -----------------------------------------------------------------------------------------
+
+    def query_image(self, path: Path, name: str, k: int = 10) -> list[QueryResult]:
+        """The k photos closest to an image file, which need not be in the library (embedded on the fly). A file
+        that is no photo, or too large, or cannot be read, is a ValueError with the reason."""
+        try:
+            image, _ = decode_user_file(path)
+        except DecodeError as error:
+            raise ValueError(f"{path}: {error.reason}") from error
+        vector = self.encoder(name).embed_images([image])[0]
+        return self._results(vector, name, k + 1, exclude=str(path.resolve()))[:k]
+
+    def query_text(self, text: str, name: str, k: int = 20) -> list[QueryResult]:
+        encoder = self.encoder(name)
+        if not isinstance(encoder, TextEncoder) or not self.spec(name).supports_text:
+            raise ValueError(f"{name} cannot search by text: use a CLIP model (clip-b32)")
+        return self._results(encoder.embed_text([text])[0], name, k)
+
+    def _results(self, vector: np.ndarray, name: str, k: int, exclude: str | None = None) -> list[QueryResult]:
+        store = self.store(name)
+        if store is None:
+            return []
+        hits = store.search(np.asarray(vector, dtype=np.float32), k)
+        files = self.catalog.files_by_ids(hit.file_id for hit in hits)
+        return [
+            QueryResult(files[hit.file_id], hit.score)
+            for hit in hits
+            if hit.file_id in files and files[hit.file_id].path != exclude
+        ]

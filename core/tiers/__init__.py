@@ -1,0 +1,3 @@
+"""Duplicate groups per tier (exact, perceptual, copy, similar) from what the store holds, chain-safe clustering, keep
+rules and the person's 'not duplicates' decisions.
+"""

@@ -1,0 +1,220 @@
+"""Copy and similar tiers from the stored k-NN graph: no model, no index query, fast enough to regroup live.
+
+Tier semantics (one scan, one model, nested tiers):
+
+- **exact**: identical bytes (content hash). Handled in `core.tiers.groups.exact_groups`.
+- **copy**: the same photo after resize, recompression, crop, colour edit, format change or rotation: the
+  model's copy-detection score (cosine) is at least the copy threshold. Files with identical bytes count once
+  (each content hash is one node, shown by its lowest file id); the exact tier shows the byte-identical ones.
+- **similar**: different shots of one scene (bursts, retakes): score at least the (lower) similar threshold.
+  Every copy group is first collapsed into one node, shown by its representative, so a similar group never
+  repeats a copy group: a group whose members are all copies of each other is a copy group and never appears
+  here, and two copies of one photo never sit in a similar group side by side.
+
+Groups are star clusters (`core.tiers.clustering`): each member scores at least the tier's threshold against the
+group's representative (chain-safe), and each group reports its lowest and highest pairwise score; pairs the
+k-NN graph did not store are scored from the stored vectors of that group's members only.
+
+The graph (the stored pairs of one source at or above the threshold) is read with a range scan
+of the score index and kept in memory as numpy arrays until the database changes, so moving a threshold costs
+a numpy filter and the clustering, and a first grouping reads only the pairs it can use.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from core.store.catalog import Catalog
+from core.tiers.clustering import Star, build_adjacency, star_clusters
+from core.tiers.decisions import not_duplicate_pairs
+from core.vectors.store import decode_vectors
+
+_KEY_SHIFT = np.int64(1 << 32)
+# Pairs re-scored with one file rotated (core/rescore/orientation.py) or with the crop undone
+# (core/rescore/crops.py) are stored under these source suffixes; a pair's score is the best of its plain and
+# re-scored comparisons.
+ORIENTED_SUFFIX = "#oriented"
+ALIGNED_SUFFIX = "#aligned"
+
+
+@dataclass(frozen=True)
+class NeighbourGraph:
+    """Stored pairs of one source among present files, distinct bytes only, as parallel arrays (a < b)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    score: np.ndarray
+    keys: np.ndarray  # sorted a * 2**32 + b, for pair look-ups
+    key_scores: np.ndarray  # scores in `keys` order
+    content: dict[int, str]  # file id -> content hash, for files that appear in a pair
+
+    def above(self, threshold: float) -> list[tuple[int, int, float]]:
+        keep = self.score >= threshold
+        return list(zip(self.a[keep].tolist(), self.b[keep].tolist(), self.score[keep].tolist(), strict=True))
+
+    def lookup(self, pairs: Sequence[tuple[int, int]]) -> list[float | None]:
+        """Stored scores of these pairs (None where the graph has none)."""
+        if not pairs or not len(self.keys):
+            return [None] * len(pairs)
+        wanted = np.asarray([min(p) * _KEY_SHIFT + max(p) for p in pairs], dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        found = self.keys[at] == wanted
+        return [float(self.key_scores[i]) if ok else None for i, ok in zip(at.tolist(), found.tolist(), strict=True)]
+
+
+@dataclass(frozen=True)
+class _Cached:
+    marker: tuple[int, int]
+    floor: float
+    graph: NeighbourGraph
+
+
+_CACHE: weakref.WeakKeyDictionary[Catalog, dict[str, _Cached]] = weakref.WeakKeyDictionary()
+
+
+def load_graph(catalog: Catalog, source: str, threshold: float) -> NeighbourGraph:
+    """The stored pairs of one source scoring at least `threshold`, cached per catalog until anything in the
+    database changes; a cached graph read for a lower threshold serves a higher one."""
+    marker = catalog.change_marker()
+    per_source = _CACHE.setdefault(catalog, {})
+    cached = per_source.get(source)
+    if cached is not None and cached.marker == marker and cached.floor <= threshold:
+        return cached.graph
+    graph = _read_graph(catalog, source, threshold)
+    per_source[source] = _Cached(marker, threshold, graph)
+    return graph
+
+
+def _read_graph(catalog: Catalog, source: str, floor: float) -> NeighbourGraph:
+    """Pairs between present files with different bytes, one row per pair: the best of its plain and its
+    re-scored (oriented, aligned) scores. Only pairs at or above the floor are read (a range scan)."""
+    rows = catalog.db.execute(
+        "SELECT n.a, n.b, n.score, fa.content_hash, fb.content_hash FROM neighbours n "
+        "JOIN files fa ON fa.id = n.a JOIN files fb ON fb.id = n.b "
+        "WHERE n.source IN (?, ?, ?) AND n.score >= ? AND fa.status = 'present' AND fb.status = 'present' "
+        "AND fa.content_hash != fb.content_hash",
+        [source, source + ORIENTED_SUFFIX, source + ALIGNED_SUFFIX, floor],
+    ).fetchall()
+    a = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    b = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    score = np.fromiter((r[2] for r in rows), dtype=np.float32, count=len(rows))
+    content = {r[0]: r[3] for r in rows} | {r[1]: r[4] for r in rows}
+    keys = a * _KEY_SHIFT + b
+    order = np.lexsort((-score, keys))  # by pair, best score first
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = keys[order][1:] != keys[order][:-1]
+    best = order[first]
+    return NeighbourGraph(a[best], b[best], score[best], keys[best], score[best], content)
+
+
+def content_edges(graph: NeighbourGraph, threshold: float, catalog: Catalog) -> list[tuple[int, int, float]]:
+    """Pairs at or above the threshold between distinct contents (each content shown by its lowest file id),
+    without the pairs a person marked "not duplicates"."""
+    edges = graph.above(threshold)
+    if not edges:
+        return []
+    shown: dict[str, int] = {}
+    for file_id, digest in sorted(graph.content.items()):
+        shown.setdefault(digest, file_id)
+    separated = not_duplicate_pairs(catalog)
+    best: dict[tuple[int, int], float] = {}
+    for a, b, score in edges:
+        ha, hb = graph.content[a], graph.content[b]
+        if separated and ((ha, hb) if ha <= hb else (hb, ha)) in separated:
+            continue
+        na, nb = shown[ha], shown[hb]
+        pair = (na, nb) if na < nb else (nb, na)
+        if best.get(pair, -1.0) < score:
+            best[pair] = score
+    return [(a, b, s) for (a, b), s in best.items()]
+
+
+class PairScorer:
+    """Scores of pairs: stored ones from the graph, the rest from the stored vectors (fetched per group)."""
+
+    def __init__(self, graph: NeighbourGraph, catalog: Catalog, model_id: str | None, dim: int) -> None:
+        self.graph, self.catalog, self.model_id, self.dim = graph, catalog, model_id, dim
+        self._vectors: dict[int, np.ndarray] = {}
+
+    def scores(self, pairs: Sequence[tuple[int, int]]) -> list[float | None]:
+        found = self.graph.lookup(pairs)
+        missing = [p for p, s in zip(pairs, found, strict=True) if s is None]
+        if missing and self.model_id is not None:
+            self._fetch({n for p in missing for n in p})
+            for i, (pair, score) in enumerate(zip(pairs, found, strict=True)):
+                if score is None and pair[0] in self._vectors and pair[1] in self._vectors:
+                    found[i] = float(self._vectors[pair[0]] @ self._vectors[pair[1]])
+        return found
+
+    def _fetch(self, file_ids: set[int]) -> None:
+        wanted = sorted(file_ids - self._vectors.keys())
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.catalog.db.execute(
+                f"SELECT file_id, vector FROM embeddings WHERE model_id = ? AND file_id IN ({marks})",
+                [self.model_id, *chunk],
+            ).fetchall()
+            vectors = decode_vectors([bytes(r[1]) for r in rows], self.dim)
+            self._vectors.update({int(r[0]): v for r, v in zip(rows, vectors, strict=True)})
+
+
+def with_pairwise_range(stars: list[Star], scorer: PairScorer) -> list[Star]:
+    """The same stars with min/max over every pair of members (stored or computed from vectors)."""
+    pairs = [pair for star in stars for pair in combinations(sorted(m for m, _ in star.members), 2)]
+    scores = iter(scorer.scores(pairs))
+    result = []
+    for star in stars:
+        count = len(star.members) * (len(star.members) - 1) // 2
+        known = [s for s in (next(scores) for _ in range(count)) if s is not None]
+        low, high = (min(known), max(known)) if known else (star.min_score, star.max_score)
+        result.append(Star(star.representative, star.members, low, high))
+    return result
+
+
+def copy_stars(graph: NeighbourGraph, catalog: Catalog, threshold: float) -> list[Star]:
+    stars = star_clusters(build_adjacency(content_edges(graph, threshold, catalog), threshold))
+    return respect_decisions(stars, graph, catalog)
+
+
+def respect_decisions(stars: list[Star], graph: NeighbourGraph, catalog: Catalog) -> list[Star]:
+    """Members marked "not duplicates" of someone already in the star leave it (in every tier)."""
+    separated = not_duplicate_pairs(catalog)
+    if not separated:
+        return stars
+    kept_stars = []
+    for star in stars:
+        kept: list[tuple[int, float]] = []
+        for member, score in star.members:
+            digest = graph.content.get(member, "")
+            if not any(
+                ((h := graph.content.get(k, "")), digest) in separated or (digest, h) in separated for k, _ in kept
+            ):
+                kept.append((member, score))
+        if len(kept) > 1:
+            kept_stars.append(Star(star.representative, tuple(kept), star.min_score, star.max_score))
+    return kept_stars
+
+
+def similar_stars(
+    graph: NeighbourGraph, catalog: Catalog, scorer: PairScorer, copy_threshold: float | None, threshold: float
+) -> list[Star]:
+    """Stars over copy clusters: each copy group is one node shown by its representative, and two nodes are
+    linked when their representatives score at least the threshold (so every member really is within it)."""
+    edges = content_edges(graph, threshold, catalog)
+    node_of: dict[int, int] = {}
+    if copy_threshold is not None and copy_threshold > threshold:
+        for star in copy_stars(graph, catalog, copy_threshold):
+            node_of.update({member: star.representative for member, _ in star.members})
+    candidates = {
+        (min(na, nb), max(na, nb)) for a, b, _ in edges if (na := node_of.get(a, a)) != (nb := node_of.get(b, b))
+    }
+    pairs = sorted(candidates)
+    scored = scorer.scores(pairs)
+    node_edges = [(a, b, s) for (a, b), s in zip(pairs, scored, strict=True) if s is not None and s >= threshold]
+    return respect_decisions(star_clusters(build_adjacency(node_edges, threshold)), graph, catalog)

@@ -1,0 +1,139 @@
+"""Duplicate groups per tier, from what the catalog stores (no decoding, no model, no index query).
+
+Protected folders are canonicalised here, once per call, so a protection never depends on how it was spelled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from core.entities import DuplicateGroup, FileInfo, GroupMember, Tier
+from core.places import canonical_paths
+from core.scan.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE, SOURCE, distance_to_score
+from core.scan.phash import similarity
+from core.store.catalog import Catalog
+from core.tiers.clustering import build_adjacency, star_clusters
+from core.tiers.decisions import drop_separated_edges, is_separated, not_duplicate_pairs
+from core.tiers.graph import PairScorer, copy_stars, load_graph, similar_stars, with_pairwise_range
+from core.tiers.keep import DEFAULT_RULES, KeepRule, is_protected, suggest_keep
+from core.vectors.store import EmbeddingStore
+
+
+def exact_groups(
+    catalog: Catalog, rules: Sequence[KeepRule] = DEFAULT_RULES, protected: Sequence[str] = ()
+) -> list[DuplicateGroup]:
+    separated = not_duplicate_pairs(catalog)
+    protected = canonical_paths(protected)
+    groups = []
+    for files in catalog.exact_duplicate_sets():
+        if is_separated(separated, files[0].content_hash, files[0].content_hash):
+            continue
+        members = [(f, 1.0) for f in files]
+        groups.append(
+            _make_group(Tier.EXACT, f"exact:{files[0].content_hash[:16]}", members, 1.0, 1.0, rules, protected)
+        )
+    return groups
+
+
+def perceptual_groups(
+    catalog: Catalog,
+    max_distance: int = DEFAULT_DISTANCE,
+    rules: Sequence[KeepRule] = DEFAULT_RULES,
+    protected: Sequence[str] = (),
+) -> list[DuplicateGroup]:
+    """pHash groups, chain-safe; files with identical bytes count once (the exact tier already shows them)."""
+    if not 0 <= max_distance <= MAX_STORED_DISTANCE:
+        raise ValueError(f"perceptual distance must be between 0 and {MAX_STORED_DISTANCE}")
+    phashes = dict(zip(*catalog.perceptual_hashes(), strict=True))
+
+    def pair_score(a: int, b: int) -> float:
+        return similarity(int(np.bitwise_count(np.int64(phashes[a]) ^ np.int64(phashes[b]))))
+
+    return neighbour_groups(
+        catalog, Tier.PERCEPTUAL, SOURCE, distance_to_score(max_distance), pair_score, rules, protected
+    )
+
+
+def embedding_groups(
+    catalog: Catalog,
+    tier: Tier,
+    store: EmbeddingStore,
+    threshold: float,
+    rules: Sequence[KeepRule] = DEFAULT_RULES,
+    protected: Sequence[str] = (),
+    copy_threshold: float | None = None,
+) -> list[DuplicateGroup]:
+    """Copy or similar groups from the stored nearest-neighbour graph of one model (see core/tiers/graph.py).
+
+    For the similar tier, `copy_threshold` collapses each copy group into one node first."""
+    protected = canonical_paths(protected)
+    graph = load_graph(catalog, store.model_id, threshold)
+    scorer = PairScorer(graph, catalog, store.model_id, store.dim)
+    if tier == Tier.COPY:
+        stars = copy_stars(graph, catalog, threshold)
+    else:
+        stars = similar_stars(graph, catalog, scorer, copy_threshold, threshold)
+    stars = with_pairwise_range(stars, scorer)
+    files = catalog.files_by_ids({member for star in stars for member, _ in star.members})
+    groups = []
+    for star in stars:
+        members = [(files[file_id], score) for file_id, score in star.members]
+        group_id = f"{tier}:{star.representative}"
+        groups.append(_make_group(tier, group_id, members, star.min_score, star.max_score, rules, protected))
+    return groups
+
+
+def neighbour_groups(
+    catalog: Catalog,
+    tier: Tier,
+    source: str,
+    min_score: float,
+    pair_score: Callable[[int, int], float],
+    rules: Sequence[KeepRule],
+    protected: Sequence[str],
+) -> list[DuplicateGroup]:
+    protected = canonical_paths(protected)
+    edges = catalog.neighbours(source, min_score)
+    files = catalog.files_by_ids({n for a, b, _ in edges for n in (a, b)})
+    hashes = {file_id: info.content_hash for file_id, info in files.items()}
+    edges = _one_file_per_content(drop_separated_edges(edges, hashes, not_duplicate_pairs(catalog)), hashes)
+    groups = []
+    for star in star_clusters(build_adjacency(edges, min_score), pair_score):
+        members = [(files[file_id], score) for file_id, score in star.members]
+        group_id = f"{tier}:{star.representative}"
+        groups.append(_make_group(tier, group_id, members, star.min_score, star.max_score, rules, protected))
+    return groups
+
+
+def _one_file_per_content(edges: list[tuple[int, int, float]], hashes: dict[int, str]) -> list[tuple[int, int, float]]:
+    """Byte-identical files are the exact tier's business: here each content is shown by its lowest file id."""
+    shown: dict[str, int] = {}
+    for file_id in sorted(hashes):
+        shown.setdefault(hashes[file_id], file_id)
+    best: dict[tuple[int, int], float] = {}
+    for a, b, score in edges:
+        na, nb = shown[hashes[a]], shown[hashes[b]]
+        if na != nb:
+            pair = (na, nb) if na < nb else (nb, na)
+            best[pair] = max(score, best.get(pair, score))
+    return [(a, b, score) for (a, b), score in best.items()]
+
+
+def _make_group(
+    tier: Tier,
+    group_id: str,
+    members: list[tuple[FileInfo, float]],
+    low: float,
+    high: float,
+    rules: Sequence[KeepRule],
+    protected: Sequence[str],
+) -> DuplicateGroup:
+    keep = suggest_keep([f for f, _ in members], rules, protected)
+    return DuplicateGroup(
+        id=group_id,
+        tier=tier,
+        members=tuple(GroupMember(f, score, f.id in keep, is_protected(f.path, protected)) for f, score in members),
+        min_score=low,
+        max_score=high,
+    )

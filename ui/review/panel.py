@@ -1,0 +1,288 @@
+"""Review panel: tier selector with group counts, threshold slider, the group list and the review actions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedWidget, QTabBar, QVBoxLayout, QWidget
+
+from core.entities import DuplicateGroup, Tier
+from core.safety.trash import TrashRequest
+from ui.ops.client import LibraryClient
+from ui.ops.messages import GroupsResult
+from ui.review.compare import CompareDialog
+from ui.review.model import GroupTreeModel
+from ui.review.tiers import MODEL_HELP, SPECS, TIER_SPECS, TierSpec
+from ui.review.view import GroupView
+from ui.scan.panel import action_button
+from ui.shell.format import human_size
+from ui.shell.thumbnails import ThumbnailCache
+
+SLIDER_DEBOUNCE_MS = 250
+
+
+class TierBar(QTabBar):
+    """One tab per tier with its group count; tiers the library cannot compute are disabled."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setExpanding(False)
+        for spec in TIER_SPECS:
+            self.addTab(spec.title)
+
+    def tier(self) -> Tier:
+        return TIER_SPECS[max(0, self.currentIndex())].tier
+
+    def show_result(self, result: GroupsResult) -> None:
+        index = [s.tier for s in TIER_SPECS].index(result.tier)
+        spec = TIER_SPECS[index]
+        if result.available:
+            self.setTabText(index, f"{spec.title} ({len(result.groups):,})")
+            self.setTabToolTip(index, "")
+        else:
+            self.setTabText(index, f"{spec.title} (needs a model)")
+            self.setTabToolTip(index, result.unavailable or "")
+        self.setTabEnabled(index, result.available)
+
+
+class ThresholdControl(QWidget):
+    """A slider per tier; a change is sent after a short pause so dragging does not flood the worker."""
+
+    changed = Signal(object, object)  # Tier, threshold
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._values = {spec.tier: spec.slider[2] for spec in TIER_SPECS if spec.slider}
+        # Untouched embedding tiers use the active model's own threshold (sent as None).
+        self._touched: set[Tier] = {Tier.PERCEPTUAL}
+        self._spec: TierSpec = SPECS[Tier.EXACT]
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setMinimumWidth(180)
+        self.slider.setPageStep(1)
+        self.label = QLabel()
+        self.label.setMinimumWidth(200)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SLIDER_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._emit)
+        self.slider.valueChanged.connect(self._on_value)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Threshold:"))
+        layout.addWidget(self.slider)
+        layout.addWidget(self.label, 1)
+
+    def threshold(self, tier: Tier) -> float | None:
+        value = self._values.get(tier)
+        return None if value is None or tier not in self._touched else SPECS[tier].threshold(value)
+
+    def show_tier(self, tier: Tier) -> None:
+        self._spec = SPECS[tier]
+        slider = self._spec.slider
+        self.slider.blockSignals(True)
+        if slider is None:
+            self.slider.setEnabled(False)
+            self.label.setText(self._spec.threshold_text)
+        else:
+            self.slider.setEnabled(True)
+            self.slider.setRange(slider[0], slider[1])
+            self.slider.setValue(self._values[tier])
+            self.label.setText(self._spec.threshold_text.format(value=self._values[tier]))
+        self.slider.blockSignals(False)
+
+    def _on_value(self, value: int) -> None:
+        self._values[self._spec.tier] = value
+        self._touched.add(self._spec.tier)
+        self.label.setText(self._spec.threshold_text.format(value=value))
+        self._debounce.start()
+
+    def _emit(self) -> None:
+        tier = self._spec.tier
+        self.changed.emit(tier, self.threshold(tier))
+
+
+class ReviewPanel(QWidget):
+    message = Signal(str)
+
+    def __init__(
+        self,
+        client: LibraryClient,
+        thumbnails: ThumbnailCache,
+        actions: list[QAction],
+        parent: QWidget | None = None,
+        settings: QSettings | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._client = client
+        self._settings = settings if settings is not None else QSettings()
+        self.compare_dialog: CompareDialog | None = None
+        self._results: dict[Tier, GroupsResult] = {}
+        self._latest: dict[Tier, int] = {}
+        self._reselect_pending = False
+        self.model = GroupTreeModel(thumbnails, self)
+        self.view = GroupView(self.model)
+        self.view.set_column_widths()
+        self.view.open_requested.connect(self.open_path)
+        self.view.compare_requested.connect(self.compare)
+        self.tiers = TierBar()
+        self.tiers.currentChanged.connect(self._on_tier_changed)
+        self.threshold = ThresholdControl()
+        self.threshold.changed.connect(self._on_threshold)
+        self.model_help = QLabel(MODEL_HELP)
+        self.model_help.setWordWrap(True)
+        self.model_help.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model_help.setStyleSheet("QLabel { border: 1px solid palette(mid); border-radius: 4px; padding: 6px; }")
+        self.model_help.hide()
+        self.empty = QLabel("Scan a folder to find duplicates.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.view)
+        self.footer = QLabel()
+        self.model.marks_changed.connect(self._update_footer)
+        self._layout(actions)
+        self.threshold.show_tier(Tier.EXACT)
+        self._update_footer()
+
+    def _layout(self, actions: list[QAction]) -> None:
+        top = QHBoxLayout()
+        top.addWidget(self.tiers)
+        top.addSpacing(16)
+        top.addWidget(self.threshold, 1)
+        buttons = QHBoxLayout()
+        for action in actions:
+            buttons.addWidget(action_button(action))
+        buttons.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.model_help)
+        layout.addLayout(buttons)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.footer)
+
+    # --- groups -------------------------------------------------------------------------------------------
+
+    def refresh_all(self) -> None:
+        """The library changed: regroup every tier at its current threshold."""
+        thresholds = [(spec.tier, self.threshold.threshold(spec.tier)) for spec in TIER_SPECS]
+        generation = self._client.load_groups(thresholds)
+        for tier, _ in thresholds:
+            self._latest[tier] = generation
+
+    def result(self, tier: Tier) -> GroupsResult | None:
+        """The latest groups shown for a tier (None until the worker has answered)."""
+        return self._results.get(tier)
+
+    def _on_threshold(self, tier: Tier, threshold: float | None) -> None:
+        self._latest[tier] = self._client.load_groups([(tier, threshold)])
+
+    def on_groups(self, result: GroupsResult) -> None:
+        if result.generation < self._latest.get(result.tier, 0):
+            return  # an answer to an older request
+        self._results[result.tier] = result
+        self.tiers.show_result(result)
+        self.model_help.setVisible(any(not r.available for r in self._results.values()))
+        if result.tier == self.tiers.tier():
+            self._show(result)
+
+    def _on_tier_changed(self, _index: int) -> None:
+        tier = self.tiers.tier()
+        self.threshold.show_tier(tier)
+        result = self._results.get(tier)
+        if result is not None:
+            self._show(result)
+
+    def _show(self, result: GroupsResult) -> None:
+        self.model.set_groups(result.groups)
+        if self._reselect_pending:
+            self._reselect_pending = False
+            self.model.mark_all_but_keep()
+        if result.groups:
+            self.stack.setCurrentWidget(self.view)
+        else:
+            self.empty.setText("No duplicate groups in this tier at this threshold.")
+            self.stack.setCurrentWidget(self.empty)
+
+    # --- actions --------------------------------------------------------------------------------------------
+
+    def auto_select(self) -> None:
+        self.model.mark_all_but_keep()
+        self.message.emit(f"Marked {len(self.model.shown_marked()):,} files that the keep rules do not keep.")
+
+    def reselect_after_regroup(self) -> None:
+        self._reselect_pending = True
+
+    def clear_marks(self) -> None:
+        self.model.clear_marks()
+
+    def current_group(self) -> DuplicateGroup | None:
+        row = self.view.current_group_row()
+        return None if row is None else self.model.groups[row]
+
+    def not_duplicates(self) -> None:
+        group = self.current_group()
+        if group is None:
+            self.message.emit("Select a group first.")
+            return
+        self._client.mark_not_duplicates(group)
+        self.message.emit(f"{len(group.members)} files will no longer be grouped together.")
+
+    def trash_request(self) -> TrashRequest | None:
+        marked = self.model.shown_marked()
+        if not marked:
+            return None
+        return TrashRequest(tuple(m.file.id for m in marked), tuple(self.model.groups_with_marks()))
+
+    def compare(self) -> None:
+        """Open the compare view on the selected group, starting with the selected member as B."""
+        group = self.current_group()
+        if group is None or len(group.members) < 2:
+            self.message.emit("Select a group of two or more photos to compare.")
+            return
+        member = self.model.member_at(self.view.currentIndex())
+        dialog = CompareDialog(group, self.model.is_marked, self._settings, member.file.id if member else None, self)
+        dialog.mark_changed.connect(lambda file_id, marked: self.model.set_marked([file_id], marked))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self._compare_closed(dialog))
+        self.compare_dialog = dialog
+        dialog.open()
+
+    def _compare_closed(self, dialog: CompareDialog) -> None:
+        if self.compare_dialog is dialog:
+            self.compare_dialog = None
+
+    def show_file(self, file_id: int) -> bool:
+        """Select a file in the first group that holds it (this tier first, then the others); False if none."""
+        current = self.tiers.tier()
+        order = [current] + [spec.tier for spec in TIER_SPECS if spec.tier != current]
+        for tier in order:
+            result = self._results.get(tier)
+            if result is None or not result.available:
+                continue
+            for g_row, group in enumerate(result.groups):
+                for m_row, member in enumerate(group.members):
+                    if member.file.id == file_id:
+                        self._select(tier, g_row, m_row)
+                        return True
+        return False
+
+    def _select(self, tier: Tier, g_row: int, m_row: int) -> None:
+        if tier != self.tiers.tier():
+            self.tiers.setCurrentIndex([spec.tier for spec in TIER_SPECS].index(tier))
+        index = self.model.member_index(g_row, m_row)
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+        self.view.setFocus()
+
+    def open_path(self, path: str) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+    def _update_footer(self) -> None:
+        marked = self.model.shown_marked()
+        groups = len(self.model.groups)
+        size = human_size(sum(m.file.size for m in marked))
+        self.footer.setText(
+            f"{groups:,} groups · {len(marked):,} files marked ({size}) · "
+            "Space: mark · ←/→: previous/next group · Enter: open · Delete: trash marked · Ctrl+Z: undo"
+        )

@@ -1,0 +1,46 @@
+"""How each tier is presented: its name, what its threshold means, and what a missing model would add."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.entities import Tier
+from core.scan.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    tier: Tier
+    title: str
+    slider: tuple[int, int, int] | None  # (minimum, maximum, default) or None: no threshold
+    threshold_text: str = ""
+    stricter_at_minimum: bool = True
+
+    def threshold(self, value: int) -> float | None:
+        if self.slider is None:
+            return None
+        if self.tier == Tier.PERCEPTUAL:
+            return float(value)  # max Hamming distance between pHashes
+        return value / 100  # min cosine similarity of the embeddings
+
+
+TIER_SPECS = (
+    TierSpec(Tier.EXACT, "Identical", None, "Byte-for-byte identical files: no threshold."),
+    TierSpec(
+        Tier.PERCEPTUAL,
+        "Near-identical",
+        (0, MAX_STORED_DISTANCE, DEFAULT_DISTANCE),
+        "Max distance {value} of 64 (lower is stricter)",
+    ),
+    TierSpec(Tier.COPY, "Edited copies", (50, 99, 90), "Min similarity {value}% (higher is stricter)", False),
+    TierSpec(Tier.SIMILAR, "Similar", (30, 95, 75), "Min similarity {value}% (higher is stricter)", False),
+)
+SPECS = {spec.tier: spec for spec in TIER_SPECS}
+
+MODEL_HELP = (
+    "<b>Edited copies</b> and <b>Similar</b> need an image-embedding model. With one, Twinlens also finds "
+    "crops, rotations, flips, filtered and re-exported copies (Edited copies) and shots of the same scene "
+    "(Similar). To add one, scan once from a terminal with <code>twinlens scan PATH --model sscd "
+    "--weights FILE</code> (the SSCD ONNX file), or put the default <code>dinov2-small</code> model in your "
+    "Hugging Face cache and scan again."
+)

@@ -1,0 +1,1 @@
+"""Trashing what the Review marked: preview, confirmation, the journal and undo."""

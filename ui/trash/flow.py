@@ -1,0 +1,133 @@
+"""Trash marked → (quarantine consent) → preview → confirm → outcome; Undo → outcome; the journal with an Undo
+per batch. Every step runs in the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+
+from core.safety.trash import JournalBatch, TrashOutcome, TrashPreview, TrashRequest, UndoOutcome
+from ui.ops.client import LibraryClient
+from ui.trash.dialogs import (
+    TrashPreviewDialog,
+    outcome_box,
+    quarantine_consent_box,
+    trash_outcome_text,
+    undo_outcome_text,
+)
+from ui.trash.journal import JournalDialog
+
+NOTHING_MARKED = "Nothing is marked. Mark files with Space, or use Auto-select."
+
+
+class TrashFlow(QObject):
+    trashed = Signal(object)  # TrashOutcome, after the outcome is known
+    message = Signal(str)  # a one-line report for the status bar
+
+    def __init__(self, client: LibraryClient, request: Callable[[], TrashRequest | None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self._client = client
+        self._request = request
+        self._window = parent
+        self._pending: TrashRequest | None = None
+        self._consent_asked = False
+        self.preview_dialog: TrashPreviewDialog | None = None
+        self.consent_box: QMessageBox | None = None
+        self.journal_dialog: JournalDialog | None = None
+        self.last_box: QMessageBox | None = None
+        client.trash_preview_ready.connect(self._on_preview)
+        client.trash_done.connect(self._on_trashed)
+        client.undo_done.connect(self._on_undone)
+        client.journal_ready.connect(self._on_journal)
+
+    def start(self) -> None:
+        request = self._request()
+        if request is None or not request.file_ids:
+            self.message.emit(NOTHING_MARKED)
+            return
+        self._pending = request
+        self._consent_asked = False
+        self._client.preview_trash(request)
+
+    def undo(self) -> None:
+        """Plain undo: the newest batch that can be undone and has not failed before."""
+        self._client.undo()
+
+    def undo_batch(self, batch_id: str) -> None:
+        self._client.undo(batch_id)
+
+    def show_journal(self) -> None:
+        if self.journal_dialog is None:
+            self.journal_dialog = JournalDialog(self._window)
+            self.journal_dialog.undo_requested.connect(self.undo_batch)
+            self.journal_dialog.refresh_requested.connect(self._client.load_journal)
+        self.journal_dialog.show()
+        self.journal_dialog.raise_()
+        self._client.load_journal()
+
+    # --- the trash: consent for volumes without a trash, then the preview -----------------------------------------
+
+    def _on_preview(self, preview: TrashPreview) -> None:
+        if self._pending is None:
+            return
+        if preview.needs_consent and not self._consent_asked:
+            self._consent_asked = True  # once per request: after a "no", the preview shows those files refused
+            self._ask_consent(preview)
+            return
+        dialog = TrashPreviewDialog(preview, self._window)
+        dialog.finished.connect(lambda result: self._on_confirmed(result, preview))
+        self.preview_dialog = dialog
+        dialog.open()
+
+    def _ask_consent(self, preview: TrashPreview) -> None:
+        box, use = quarantine_consent_box(self._window, preview)
+        box.finished.connect(lambda _result: self._on_consent(box.clickedButton() is use, preview))
+        self.consent_box = box
+        box.open()
+
+    def _on_consent(self, agreed: bool, preview: TrashPreview) -> None:
+        self.consent_box = None
+        if agreed and self._pending is not None:
+            self._client.allow_quarantine(preview.needs_consent)
+            self._client.preview_trash(self._pending)  # queued after the consent: the files now have a place
+            return
+        self._on_preview(preview)
+
+    def _on_confirmed(self, result: int, preview: TrashPreview) -> None:
+        request, self._pending = self._pending, None
+        self.preview_dialog = None
+        if result != QDialog.DialogCode.Accepted or request is None or not preview.will_trash:
+            self.message.emit("Nothing was moved to the trash.")
+            return
+        # Only what the person saw and confirmed: refused files stay out of the request.
+        confirmed = tuple(info.id for info in preview.will_trash)
+        self._client.trash(TrashRequest(file_ids=confirmed, groups=request.groups))
+
+    # --- outcomes -------------------------------------------------------------------------------------------------
+
+    def _on_trashed(self, outcome: TrashOutcome) -> None:
+        summary, details = trash_outcome_text(outcome)
+        self._show("Moved to trash", summary, details)
+        self.trashed.emit(outcome)
+        self._refresh_journal()
+
+    def _on_undone(self, outcome: UndoOutcome) -> None:
+        summary, details = undo_outcome_text(outcome)
+        self._show("Undo", summary, details)
+        self._refresh_journal()
+
+    def _on_journal(self, batches: Sequence[JournalBatch]) -> None:
+        if self.journal_dialog is not None:
+            self.journal_dialog.show_batches(batches)
+
+    def _refresh_journal(self) -> None:
+        if self.journal_dialog is not None and self.journal_dialog.isVisible():
+            self._client.load_journal()
+
+    def _show(self, title: str, summary: str, details: str) -> None:
+        self.message.emit(summary)
+        box = outcome_box(self._window, title, summary, details)
+        self.last_box = box
+        box.open()
