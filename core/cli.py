@@ -12,7 +12,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.embed import DEFAULT_MODEL, MissingWeightsError, UnknownModelError, WeightsFormatError, list_models
+from core.embed import (
+    DEFAULT_MODEL,
+    MissingWeightsError,
+    UnknownModelError,
+    WeightsFormatError,
+    all_specs,
+    list_models,
+)
 from core.entities import DuplicateGroup, ScanProgress, ScanRequest, Tier
 from core.library import MODEL_FREE_TIERS, Library
 from core.models.calibrate import DEFAULT_SAMPLE, DEFAULT_TARGET_PRECISION, calibrate, describe, needs_calibration
@@ -31,7 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     _library_option(scan)
     scan.add_argument("--no-embed", action="store_true", help="model-free tiers only (exact, perceptual)")
     scan.add_argument("--model", default=None, help=f"embedding model ({', '.join(list_models())})")
-    scan.add_argument("--weights", type=Path, default=None, help="local weights file for the model (imported)")
+    scan.add_argument(
+        "--weights",
+        type=Path,
+        default=None,
+        help="local weights file for the model, remembered as its imported weights (default: the imported file, "
+        "else the Hugging Face cache or the package that ships them: see `twinlens models`)",
+    )
     scan.add_argument(
         "--neighbours", type=int, default=None, help="nearest photos stored per photo for copy/similar (default 16)"
     )
@@ -52,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--model", default=None, help="model (default: the one the library was scanned with)")
     query.add_argument("-k", type=int, default=10, help="number of results")
     query.add_argument("--json", action="store_true")
+
+    models = commands.add_parser("models", help="the models, the tiers each finds, and where their weights are")
+    _library_option(models)
+    models.add_argument("--json", action="store_true")
 
     problems = commands.add_parser("problems", help="files and folders that could not be read, with reasons")
     _library_option(problems)
@@ -82,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {"scan": cmd_scan, "groups": cmd_groups, "query": cmd_query, "problems": cmd_problems}
         commands["calibrate"] = cmd_calibrate
+        commands["models"] = cmd_models
         commands["protect"] = cmd_protect
         handler = {**commands, **TRASH_COMMANDS}[args.command]
         code = handler(library, args)
@@ -184,6 +202,38 @@ def cmd_query(library: Library, args: argparse.Namespace) -> int:
         return 0
     for result in results:
         print(f"{result.score:.4f}  {display(result.file.path)}")
+    return 0
+
+
+def cmd_models(library: Library, args: argparse.Namespace) -> int:
+    """Every registered model as the registry describes it, with the weights a scan of this library would use
+    (the same resolver as the scan and the app's model manager)."""
+    active = library.models.active_model()
+    models = [(spec, library.models.weights(spec.name)) for spec in all_specs()]
+    if args.json:
+        rows = [
+            {
+                "name": spec.name,
+                "active": spec.name == active,
+                "tiers": [str(tier) for tier in spec.tiers],
+                "text": spec.supports_text,
+                "licence": spec.licence,
+                "cpu_images_per_second": spec.cpu_images_per_second,
+                "weights": str(weights.source),
+                "path": str(weights.path) if weights.path is not None else None,
+                "where": weights.describe(),
+            }
+            for spec, weights in models
+        ]
+        json.dump({"models": rows}, sys.stdout, indent=1)
+        print()
+        return 0
+    for spec, weights in models:
+        mark = "*" if spec.name == active else " "
+        finds = "+".join([*spec.tiers, *(["text"] if spec.supports_text else [])])
+        speed = f"~{spec.cpu_images_per_second:g} img/s"
+        print(f"{mark} {spec.name:13} {finds:18} {spec.licence:11} {speed:12} {weights.describe()}")
+    print("* active model; speeds are on a 2-core CPU")
     return 0
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.cancel import NEVER_CANCELLED, CancelToken
+from core.embed.registry import DEFAULT_MODEL, models_with_tier
 from core.entities import DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
 from core.models.service import ModelService
 from core.places import canonical_paths
@@ -130,13 +131,14 @@ class Library:
         if tier in MODEL_FREE_TIERS:
             return ""
         model = self.models.active_model()
+        able = ", ".join(models_with_tier(tier))  # the registry says which models find which tiers
         if model is None or self.models.store(model) is None:
             return (
-                "no photos have been embedded yet. Scan with a model, e.g. `twinlens scan PATH --model sscd "
-                "--weights sscd_disc_mixup.onnx` (copies) or the default dinov2-small from the Hugging Face cache"
+                f"no photos have been embedded yet. Scan with a model that finds them ({able}), e.g. "
+                f"`twinlens scan PATH --model {DEFAULT_MODEL}`; `twinlens models` says where each one's weights are"
             )
         if self.models.threshold(model, tier) is None:
-            return f"{model} has no {tier} threshold; scan with a model that has one (dinov2-small, clip-b32)"
+            return f"{model} has no {tier} threshold; scan with a model that has one ({able})"
         return ""
 
     def take_notices(self) -> list[str]:

@@ -7,6 +7,7 @@ mixes up vectors. `tests/core/test_encoders.py` checks the spread on generated p
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -41,3 +42,34 @@ def tiny_dinov2(seed: int = 0, **extra: Any) -> Encoder:
 def tiny_clip(seed: int = 0, **extra: Any) -> Encoder:
     torch.manual_seed(seed)
     return build_encoder("clip-b32", pretrained=False, **TINY_CLIP, **extra)
+
+
+HF_TEST_REVISION = "0123456789abcdef0123456789abcdef01234567"
+
+
+def tiny_dinov2_in_hf_cache(hf_home: Path, monkeypatch: Any, seed: int = 0) -> Path:
+    """dinov2-small as if downloaded: tiny random weights in a Hugging Face cache under `hf_home`, saved where
+    huggingface_hub keeps the real repo's file, and the registered spec shrunk to match them (for this test only).
+    Every front end then finds the weights the way it finds real ones, without a download."""
+    import dataclasses
+
+    from safetensors.torch import save_file
+
+    from core.embed import registry
+
+    spec = registry.get_spec("dinov2-small")
+    tiny = dataclasses.replace(spec, timm_kwargs={**spec.timm_kwargs, **TINY_DINOV2["timm_kwargs"]})
+    monkeypatch.setitem(registry._REGISTRY, "dinov2-small", tiny)
+    monkeypatch.setenv("HF_HOME", str(hf_home))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("HUGGINGFACE_HUB_CACHE", raising=False)
+    assert spec.hf_repo_id is not None
+    repo = hf_home / "hub" / f"models--{spec.hf_repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / HF_TEST_REVISION
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(HF_TEST_REVISION)
+    model = tiny_dinov2(seed, runtime="torch").model  # type: ignore[attr-defined]
+    path = snapshot / spec.hf_filenames[0]
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+    return path

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from core.embed.registry import ModelSpec, get_spec
+from core.embed.registry import ModelSpec, Precision, get_spec
+from core.embed.weights import ResolvedWeights, resolve_weights, weights_file
 
 if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
 
-Precision = Literal["auto", "fp32", "bf16"]
+__all__ = ["Encoder", "Precision", "TextEncoder", "build_encoder"]
 
 
 @runtime_checkable
@@ -36,27 +37,38 @@ class TextEncoder(Encoder, Protocol):
 
 def build_encoder(
     name: str,
-    weights: Path | None = None,
+    weights: Path | ResolvedWeights | None = None,
     device: str = "auto",
     pretrained: bool = True,
     **overrides: object,
 ) -> Encoder:
     """Build the encoder for a registered model.
 
-    weights: a local file the user imported; otherwise the libraries' Hugging Face cache (never a
-    download when HF_HUB_OFFLINE is set). pretrained=False gives random weights through the same code
-    (tests). overrides: `timm_name`, `timm_kwargs`, `open_clip_arch`, `open_clip_pretrained`,
-    `open_clip_model_cfg`, `batch_size`, `precision` ("auto", "fp32", "bf16").
+    weights: weights already resolved (core.embed.weights.resolve_weights), or a file to use now; otherwise they
+    are resolved here (Hugging Face cache, a package that ships them; never a download when HF_HUB_OFFLINE is set),
+    raising MissingWeightsError with what to do when there are none. pretrained=False gives random weights
+    through the same code (tests). overrides: `timm_name`, `timm_kwargs`, `open_clip_arch`,
+    `open_clip_pretrained`, `open_clip_model_cfg`, `batch_size`, `precision` ("auto", "fp32", "bf16").
     """
     spec = get_spec(name)
+    resolved: ResolvedWeights | None
+    if isinstance(weights, ResolvedWeights):
+        resolved = weights.require()
+    elif weights is not None:
+        resolved = weights_file(spec, weights)
+    elif pretrained or spec.family not in ("timm", "open_clip"):
+        resolved = resolve_weights(spec).require()
+    else:
+        resolved = None  # random initialisation
     if spec.family == "timm":
         from core.embed.timm_encoder import build_timm_encoder
 
-        return build_timm_encoder(spec, weights, device, pretrained, dict(overrides))
+        return build_timm_encoder(spec, resolved, device, dict(overrides))
     if spec.family == "open_clip":
         from core.embed.open_clip_encoder import build_open_clip_encoder
 
-        return build_open_clip_encoder(spec, weights, device, pretrained, dict(overrides))
+        return build_open_clip_encoder(spec, resolved, device, dict(overrides))
     from core.embed.sscd_encoder import build_sscd_encoder
 
-    return build_sscd_encoder(spec, weights, device, dict(overrides))
+    assert resolved is not None
+    return build_sscd_encoder(spec, resolved, device, dict(overrides))

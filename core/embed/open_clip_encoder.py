@@ -17,11 +17,10 @@ from core.embed.runtime import configure_torch_threads, resolve_device
 from core.embed.torch_encoder import TorchImageEncoder, l2_normalise, make_model_id, use_bf16
 from core.embed.torchvision_compat import ensure_torchvision_importable
 from core.embed.weights import (
+    ResolvedWeights,
+    WeightsSource,
     cached_hf_file,
-    check_weights_file,
-    file_sha256,
     hf_hub_cache_dir,
-    hf_offline,
     hf_snapshot_revision,
     load_state_dict_file,
     missing_weights_message,
@@ -43,8 +42,9 @@ class OpenClipEncoder(TorchImageEncoder):
 
 
 def build_open_clip_encoder(
-    spec: ModelSpec, weights: Path | None, device: str, pretrained: bool, overrides: dict[str, object]
+    spec: ModelSpec, weights: ResolvedWeights | None, device: str, overrides: dict[str, object]
 ) -> OpenClipEncoder:
+    """weights: resolved (core.embed.weights), or None for a random initialisation."""
     ensure_torchvision_importable()
     import open_clip
 
@@ -54,7 +54,7 @@ def build_open_clip_encoder(
     if isinstance(model_cfg, dict):
         _register_model_config(open_clip, arch, model_cfg)
     configure_torch_threads()
-    model, preprocess, weights_identity = _create(open_clip, spec, arch, tag, weights, pretrained)
+    model, preprocess, weights_identity = _create(open_clip, spec, arch, tag, weights)
     preprocess_cfg = open_clip.get_model_preprocess_cfg(model)
     resolved_device = resolve_device(device)
     return OpenClipEncoder(
@@ -66,7 +66,7 @@ def build_open_clip_encoder(
         dim=int(open_clip.get_model_config(arch)["embed_dim"]),
         device=resolved_device,
         batch_size=int(str(overrides.pop("batch_size", 16))),
-        bf16=use_bf16(str(overrides.pop("precision", "auto")), spec.name, resolved_device),
+        bf16=use_bf16(str(overrides.pop("precision", "auto")), spec, resolved_device),
         tokenizer=open_clip.get_tokenizer(arch),
     )
 
@@ -80,7 +80,7 @@ def _register_model_config(open_clip: Any, arch: str, model_cfg: dict[str, Any])
 
 
 def _create(
-    open_clip: Any, spec: ModelSpec, arch: str, tag: str, weights: Path | None, pretrained: bool
+    open_clip: Any, spec: ModelSpec, arch: str, tag: str, weights: ResolvedWeights | None
 ) -> tuple[Any, Any, str]:
     tag_cfg = open_clip.get_pretrained_cfg(arch, tag) or {}
     preprocessing = {
@@ -90,24 +90,22 @@ def _create(
         "image_resize_mode": tag_cfg.get("resize_mode"),
         "force_quick_gelu": bool(tag_cfg.get("quick_gelu", False)),
     }
-    if weights is not None:
-        path = check_weights_file(spec, weights)
-        model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=None, **preprocessing)
-        _load_open_clip_state_dict(model, load_state_dict_file(path))
-        return model, preprocess, f"file:{file_sha256(path)}"
-    if not pretrained:
+    if weights is None:
         model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=None, **preprocessing)
         return model, preprocess, "random-init"
-    cached = cached_hf_file(spec)
-    if cached is None and hf_offline():
-        raise MissingWeightsError(spec.name, missing_weights_message(spec))
+    if weights.source not in (WeightsSource.HF_CACHE, WeightsSource.HF_DOWNLOAD):
+        assert weights.path is not None
+        model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=None, **preprocessing)
+        _load_open_clip_state_dict(model, load_state_dict_file(weights.path))
+        return model, preprocess, weights.identity()
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
             arch, pretrained=tag, cache_dir=str(hf_hub_cache_dir())
         )
     except (OSError, RuntimeError) as error:
         raise MissingWeightsError(spec.name, f"{missing_weights_message(spec)} ({error})") from error
-    cached = cached or cached_hf_file(spec)
+    # open_clip's model ids have always named the snapshot without the file: kept, so no library re-embeds.
+    cached = weights.path or cached_hf_file(spec)
     revision = hf_snapshot_revision(cached) if cached else tag
     return model, preprocess, f"hf:{spec.hf_repo_id}@{revision}"
 

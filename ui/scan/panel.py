@@ -1,13 +1,17 @@
-"""Scan panel: start and cancel, progress with phase, counts and ETA, and the last scan's summary."""
+"""Scan panel: start and cancel, progress with phase, counts and ETA, and the last scan's summary; and the scan
+request the window sends (`scan_request`)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
 
-from core.entities import Phase, ScanProgress, ScanSummary
+from core.entities import Phase, ScanProgress, ScanRequest, ScanSummary
 from ui.ops.messages import ModelsState
+from ui.review.tiers import SPECS as TIER_SPECS
 from ui.shell.format import count, human_duration
 
 PHASE_TEXT = {
@@ -20,6 +24,15 @@ PHASE_TEXT = {
     Phase.GROUP: "Finding near-identical pairs",
     Phase.DONE: "Finishing",
 }
+
+
+def scan_request(folders: ScanRequest, models: ModelsState | None) -> ScanRequest:
+    """The request a scan from the window sends: the library's folders, and the active model when its weights
+    are on this computer. Never a weights file: the library resolves the model's weights itself (an imported
+    file, the Hugging Face cache, a package), as it does for the CLI, so the model id, and with it the stored
+    vectors and calibrated thresholds, are the same whichever front end scans."""
+    model = models.scan_model() if models is not None else None
+    return replace(folders, model=model.name, weights=None) if model is not None else folders
 
 
 def action_button(action: QAction) -> QToolButton:
@@ -112,11 +125,8 @@ class ScanPanel(QWidget):
         """Say whether the next scan embeds photos, with which model, or why not."""
         active, scan = state.active_status(), state.scan_model()
         if scan is not None:
-            text = (
-                f"{scan.name} — scans also embed photos ({scan.embedded_files:,} so far) for Edited copies"
-                + (", Similar" if scan.name != "sscd" else "")
-                + " and search."
-            )
+            finds = ", ".join(TIER_SPECS[tier].title for tier in scan.tiers) + " and search"
+            text = f"{scan.name} — scans also embed photos ({scan.embedded_files:,} so far) for {finds}."
         elif active is not None:
             text = (
                 f"{active.name} is chosen but its weights are not on this computer, so scans run without a model "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from ui.query.panel import QueryPanel
 from ui.review.keep_rules import KeepRulesDialog
 from ui.review.panel import ReviewPanel
 from ui.scan.library import FolderPicker, LibraryPanel, pick_folder
-from ui.scan.panel import ScanPanel
+from ui.scan.panel import ScanPanel, scan_request
 from ui.scan.problems import ProblemsPanel
 from ui.shell.actions import AppActions
 from ui.shell.settings import FolderSettings, forget_legacy_folders, load_geometry, load_legacy_folders, save_geometry
@@ -214,12 +213,11 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.library_panel)
             self.show_message("Add a folder to scan first (Library → Folders to scan).")
             return
-        model = self.models_state.scan_model() if self.models_state else None
-        if model is not None:
-            request = replace(request, model=model.name, weights=Path(model.weights) if model.weights else None)
+        request = scan_request(request, self.models_state)
+        model = request.model
         if self.client.start_scan(request):
             self.tabs.setCurrentWidget(self.scan_panel)
-            self.show_message(f"Scanning with {model.name}." if model else "Scanning without an image model.")
+            self.show_message(f"Scanning with {model}." if model else "Scanning without an image model.")
 
     def open_models(self) -> None:
         if self.model_manager is None:
