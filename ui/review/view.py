@@ -1,5 +1,6 @@
 """The review list: a QTreeView over GroupTreeModel, a delegate that paints group rows and thumbnails,
-and the keyboard: arrows between members, Left/Right between groups, Space marks, Enter opens."""
+and the keyboard: arrows between members, Left/Right between groups, Space marks, K keeps one and marks the rest
+of its group, Enter opens."""
 
 from __future__ import annotations
 
@@ -90,6 +91,8 @@ class GroupView(QTreeView):
             self.toggle_selected()
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self._open_index(self.currentIndex())
+        elif key == Qt.Key.Key_K and not event.modifiers():
+            self.keep_current()
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             self.step_group(1 if key == Qt.Key.Key_Right else -1)
         else:
@@ -111,18 +114,23 @@ class GroupView(QTreeView):
             self.scrollTo(self._model.index(target, 0), QAbstractItemView.ScrollHint.PositionAtTop)
 
     def toggle_selected(self) -> None:
-        """Space: toggle the selected members; on a group row, its non-keep members."""
+        """Space: toggle the selected members; on a group row, the members the keep rules do not keep."""
         ids: list[int] = []
+        groups: list[int] = []
         for index in self.selectionModel().selectedRows(0) or [self.currentIndex()]:
             member = self._model.member_at(index)
             if member is not None:
                 ids.append(member.file.id)
-                continue
-            group = self._model.group_at(index)
-            if group is not None:
-                ids.extend(m.file.id for m in group.members if not m.keep)
-        if ids:
-            self._model.toggle(ids)
+            elif index.isValid():
+                groups.append(index.row())
+        if ids or groups:
+            self._model.toggle(ids, groups)
+
+    def keep_current(self) -> None:
+        """K: keep the current member, mark the rest of its group."""
+        member = self._model.member_at(self.currentIndex())
+        if member is not None:
+            self._model.keep_only(member.file.id)
 
     def current_group_row(self) -> int | None:
         current = self.currentIndex()
