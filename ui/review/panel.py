@@ -16,7 +16,7 @@ from ui.review.compare import CompareDialog
 from ui.review.model import GroupTreeModel
 from ui.review.tiers import MODEL_HELP, SPECS, TIER_SPECS, TierSpec
 from ui.review.view import GroupView
-from ui.scan.panel import action_button
+from ui.shell.actions import action_row
 from ui.shell.format import human_size
 from ui.shell.thumbnails import ThumbnailCache
 
@@ -153,14 +153,10 @@ class ReviewPanel(QWidget):
         top.addWidget(self.tiers)
         top.addSpacing(16)
         top.addWidget(self.threshold, 1)
-        buttons = QHBoxLayout()
-        for action in actions:
-            buttons.addWidget(action_button(action))
-        buttons.addStretch()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.model_help)
-        layout.addLayout(buttons)
+        layout.addLayout(action_row(actions))
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.footer)
 

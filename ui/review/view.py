@@ -101,13 +101,8 @@ class GroupView(QTreeView):
         event.accept()
 
     def step_group(self, step: int) -> None:
-        current = self.currentIndex()
-        group = self._model.group_at(current)
-        if group is None:
-            target = 0
-        else:
-            g_row = current.row() if current.parent() == QModelIndex() else current.parent().row()
-            target = g_row + step
+        g_row = self.current_group_row()
+        target = 0 if g_row is None else g_row + step
         if 0 <= target < self._model.rowCount():
             index = self._model.member_index(target, 0)
             self.setCurrentIndex(index)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from core.entities import Phase, ScanProgress, ScanSummary
 from ui.ops.messages import ModelsState
+from ui.shell.actions import action_row
 from ui.shell.format import count, human_duration
 
 PHASE_TEXT = {
@@ -20,14 +21,6 @@ PHASE_TEXT = {
     Phase.GROUP: "Finding near-identical pairs",
     Phase.DONE: "Finishing",
 }
-
-
-def action_button(action: QAction) -> QToolButton:
-    button = QToolButton()
-    button.setDefaultAction(action)
-    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    button.setMinimumWidth(110)
-    return button
 
 
 def summary_text(summary: ScanSummary) -> str:
@@ -57,10 +50,7 @@ class ScanPanel(QWidget):
         self.summary_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.model_label = QLabel("Checking the image model…")
         self.model_label.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(action_button(scan))
-        buttons.addWidget(action_button(cancel))
-        buttons.addStretch()
+        buttons = action_row([scan, cancel])
         details = QFormLayout()
         details.addRow("Image model:", self.model_label)
         details.addRow("Phase:", self.phase_label)
