@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from core.entities import Tier
 from core.tiers.review import LAST_COPY
 from tests.ui.conftest import add_scan_folder, scan
+from tests.ui.test_compare import open_compare, trio  # noqa: F401  (the fixture)
 from tests.ui.test_review_flow import wait_for_groups
 from ui.review.model import Column
 from ui.shell.main_window import MainWindow
@@ -46,3 +47,19 @@ def test_the_last_copy_is_not_offered_and_k_keeps_one(qtbot, window: MainWindow,
     assert not model.flags(model.member_index(0, copy_row, Column.FILE)) & Qt.ItemFlag.ItemIsUserCheckable
     assert panel.trash_request() is not None and kept_id in panel.trash_request().file_ids  # type: ignore[union-attr]
     assert "3 files marked" in panel.footer.text()
+
+
+def test_compare_does_not_offer_to_trash_the_last_unmarked_photo(qtbot, window: MainWindow, trio: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    dialog = open_compare(qtbot, window, trio)
+    model = window.review_panel.model
+    assert dialog.actions_.trash.isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_T)  # B marked: A (kept) and the third stay unmarked
+    qtbot.keyClick(dialog, Qt.Key.Key_Right)
+    assert dialog.actions_.trash.isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_T)
+    assert sum(model.is_marked(m.file.id) for m in dialog.members) == 2
+    qtbot.keyClick(dialog, Qt.Key.Key_Space)  # the kept photo as B: the group's last unmarked one
+    assert not model.is_marked(dialog.members[dialog.b].file.id)
+    assert not dialog.actions_.trash.isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_T)
+    assert not model.is_marked(dialog.members[dialog.b].file.id)

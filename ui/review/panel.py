@@ -238,7 +238,8 @@ class ReviewPanel(QWidget):
             self.message.emit("Select a group of two or more photos to compare.")
             return
         member = self.model.member_at(self.view.currentIndex())
-        dialog = CompareDialog(group, self.model.is_marked, self._settings, member.file.id if member else None, self)
+        start = member.file.id if member else None
+        dialog = CompareDialog(group, self.model.is_marked, self._settings, start, self, self.model.state.can_mark)
         dialog.mark_changed.connect(lambda file_id, marked: self.model.set_marked([file_id], marked))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _result: self._compare_closed(dialog))
