@@ -111,6 +111,15 @@ class DuplicateGroup:
 
 
 @dataclass(frozen=True)
+class TrashRequest:
+    """Files to move to the trash, with the groups they were chosen from (the safety layer checks that each
+    group keeps a verified copy). Built by the review (core/tiers/review.py); judged by core/safety/trash.py."""
+
+    file_ids: tuple[int, ...]
+    groups: tuple[DuplicateGroup, ...]
+
+
+@dataclass(frozen=True)
 class TierCounts:
     counts: dict[Tier, int] = field(default_factory=dict)
 

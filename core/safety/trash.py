@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from core.entities import DuplicateGroup, FileInfo
+from core.entities import DuplicateGroup, FileInfo, TrashRequest
 from core.hashing import hash_file
 from core.places import QUARANTINE_DIR, in_trash
 from core.safety.backend import TRASH_NAME, RestoreError, SystemTrash, TrashBackend
@@ -36,6 +36,7 @@ from core.safety.quarantine import (
 )
 from core.store.catalog import Catalog, file_info_from_row
 from core.store.pathcodec import from_db, to_db
+from core.tiers.review import ReviewState
 
 __all__ = [
     "JournalBatch",
@@ -64,12 +65,6 @@ EVERY_COPY = "would remove every copy in this group"
 PENDING, OK, FAILED, REFUSED, LOST = "pending", "ok", "failed", "refused", "lost-location"
 MOVED = (OK, PENDING)  # what undo takes back: 'pending' rows were interrupted, undo looks for the file
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class TrashRequest:
-    file_ids: tuple[int, ...]
-    groups: tuple[DuplicateGroup, ...]
 
 
 @dataclass(frozen=True)
@@ -159,9 +154,10 @@ class JournalBatch:
 
 
 def request_extras(groups: Sequence[DuplicateGroup]) -> TrashRequest:
-    """Every member the keep rules did not keep (protected files are always kept)."""
-    ids = tuple(m.file.id for g in groups for m in g.members if not m.keep and not m.protected)
-    return TrashRequest(file_ids=tuple(dict.fromkeys(ids)), groups=tuple(groups))
+    """Every member the keep rules did not keep (protected files are always kept): the review's auto-select."""
+    review = ReviewState(groups)
+    review.auto_select()
+    return review.request()
 
 
 # --- verification ---------------------------------------------------------------------------------------------

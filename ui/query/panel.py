@@ -29,7 +29,7 @@ from core.scan.sniff import NON_IMAGE_EXTENSIONS
 from ui.ops.client import LibraryClient
 from ui.ops.messages import ModelsState, QueryAnswer
 from ui.query.results import ResultsGrid, ResultsModel
-from ui.scan.panel import action_button
+from ui.shell.actions import action_button, action_row
 from ui.shell.settings import QUERY_FOLDER, read_text, write_text
 from ui.shell.thumbnails import ThumbnailCache
 
@@ -142,16 +142,12 @@ class QueryPanel(QWidget):
         text_row = QHBoxLayout()
         text_row.addWidget(self.text, 1)
         text_row.addWidget(self.text_button)
-        buttons = QHBoxLayout()
-        for action in result_actions:
-            buttons.addWidget(action_button(action))
-        buttons.addStretch()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(text_row)
         layout.addWidget(self.text_help)
         layout.addWidget(self.status)
-        layout.addLayout(buttons)
+        layout.addLayout(action_row(result_actions))
         layout.addWidget(self.grid, 1)
 
     # --- input: drop, paste, choose, type ----------------------------------------------------------------

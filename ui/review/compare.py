@@ -3,7 +3,8 @@ a flip to see A and B in the same place, and a table of their details with the d
 
 A (left) is the reference, at first the photo the keep rules keep; B (right) is the current photo, which
 ←/→ step through the others and which K (keep) and T (mark for trash) act on. Space or Tab swaps A and B, so
-flicking it shows both photos in the same place. Marks go straight back to Review's marks.
+flicking it shows both photos in the same place. Marks go straight back to Review's marks, and T is not offered where
+Review would refuse the mark (a protected photo, or the last unmarked one of the group).
 
 Full-resolution images are decoded with Pillow in the thread pool (EXIF orientation applied there); the GUI
 thread only paints the finished QImage.
@@ -320,6 +321,7 @@ class CompareDialog(QDialog):
         settings: QSettings,
         start_file: int | None = None,
         parent: QWidget | None = None,
+        can_mark: Callable[[int], bool] = lambda _file_id: True,
     ) -> None:
         super().__init__(parent)
         if len(group.members) < 2:
@@ -327,6 +329,7 @@ class CompareDialog(QDialog):
         self.group = group
         self.members = group.members
         self._is_marked = is_marked
+        self._can_mark = can_mark  # Review's rules: never a protected photo, never a group's last unmarked one
         self._settings = settings
         self._images: dict[int, QImage] = {}
         self._loads = ImageLoads()
@@ -452,6 +455,7 @@ class CompareDialog(QDialog):
             pane.show_image(title, self._images.get(member.file.id), pane is self.right)
         marks = [self._is_marked(m.file.id) for m in self.members]
         self.table.show_pair(self.members, self.a, self.b, marks)
+        self.actions_.trash.setEnabled(self._can_mark(self.members[self.b].file.id))
         self._repaint()
 
     def _repaint(self) -> None:

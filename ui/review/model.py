@@ -1,7 +1,8 @@
 """A tree of duplicate groups (top level) and their members (children), with the person's marks.
 
-Marks are file ids, so they survive regrouping (a new threshold, a rescan): a file stays marked for as long
-as it is shown.
+A thin adapter: the groups and the marks live in a Qt-free core.tiers.review.ReviewState (auto-select, the
+every-copy rule, protected members, what survives a regroup, the trash request). This model shows that state and
+forwards edits to it, then tells the views which rows changed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QFont
 
 from core.entities import DuplicateGroup, GroupMember, Tier
+from core.tiers.review import MarkChange, ReviewState, reclaimable
 from ui.shell.format import capture_date, human_size
 from ui.shell.thumbnails import ThumbnailCache
 
@@ -45,34 +47,25 @@ TIER_NAMES = {
 }
 
 
-def reclaimable(group: DuplicateGroup) -> int:
-    return sum(m.file.size for m in group.members if not m.keep)
-
-
 class GroupTreeModel(QAbstractItemModel):
     marks_changed = Signal()
+    marks_refused = Signal(object)  # MarkChange whose `refused` says which marks were not made, and why
 
     def __init__(self, thumbnails: ThumbnailCache, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thumbnails = thumbnails
-        self._groups: list[DuplicateGroup] = []
-        self._rows_of_file: dict[int, list[tuple[int, int]]] = {}
-        self._marked: set[int] = set()
+        self.state = ReviewState()
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
 
     # --- content ----------------------------------------------------------------------------------------
 
     @property
     def groups(self) -> Sequence[DuplicateGroup]:
-        return self._groups
+        return self.state.groups
 
     def set_groups(self, groups: Iterable[DuplicateGroup]) -> None:
         self.beginResetModel()
-        self._groups = list(groups)
-        self._rows_of_file = {}
-        for g_row, group in enumerate(self._groups):
-            for m_row, member in enumerate(group.members):
-                self._rows_of_file.setdefault(member.file.id, []).append((g_row, m_row))
+        self.state.set_groups(groups)
         self.endResetModel()
         self.marks_changed.emit()
 
@@ -80,84 +73,71 @@ class GroupTreeModel(QAbstractItemModel):
         if not index.isValid():
             return None
         g_row = index.row() if index.internalId() == NO_PARENT else index.internalId() - 1
-        return self._groups[g_row]
+        return self.groups[g_row]
 
     def member_at(self, index: AnyIndex) -> GroupMember | None:
         if not index.isValid() or index.internalId() == NO_PARENT:
             return None
-        return self._groups[index.internalId() - 1].members[index.row()]
+        return self.groups[index.internalId() - 1].members[index.row()]
 
     def member_index(self, g_row: int, m_row: int, column: int = 0) -> QModelIndex:
         return self.index(m_row, column, self.index(g_row, 0))
 
-    # --- marks ------------------------------------------------------------------------------------------
+    # --- marks: read from the state, edits forwarded to it ------------------------------------------------
 
     def shown_marked(self) -> list[GroupMember]:
         """Marked members of the groups on show (each file once)."""
-        seen: set[int] = set()
-        found = []
-        for group in self._groups:
-            for member in group.members:
-                if member.file.id in self._marked and member.file.id not in seen:
-                    seen.add(member.file.id)
-                    found.append(member)
-        return found
-
-    def groups_with_marks(self) -> list[DuplicateGroup]:
-        return [g for g in self._groups if any(m.file.id in self._marked for m in g.members)]
+        return self.state.marked_members()
 
     def is_marked(self, file_id: int) -> bool:
-        return file_id in self._marked
+        return self.state.is_marked(file_id)
 
-    def set_marked(self, file_ids: Iterable[int], marked: bool) -> None:
-        ids = set(file_ids)
-        if marked:
-            self._marked |= ids
-        else:
-            self._marked -= ids
-        self._refresh_files(ids)
-        self.marks_changed.emit()
+    def set_marked(self, file_ids: Iterable[int], marked: bool) -> MarkChange:
+        return self._apply(self.state.set_marked(file_ids, marked))
 
-    def toggle(self, file_ids: Sequence[int]) -> None:
-        """Mark them all, unless all are already marked: then unmark them."""
-        self.set_marked(file_ids, not all(i in self._marked for i in file_ids))
+    def toggle(self, file_ids: Iterable[int] = (), groups: Iterable[int] = ()) -> MarkChange:
+        """Members by file id, and group rows (their files the keep rules do not keep)."""
+        return self._apply(self.state.toggle(file_ids, groups))
 
-    def mark_all_but_keep(self, groups: Iterable[DuplicateGroup] | None = None) -> None:
-        chosen = self._groups if groups is None else list(groups)
-        self.set_marked([m.file.id for g in chosen for m in g.members if not m.keep], True)
-        self.set_marked([m.file.id for g in chosen for m in g.members if m.keep], False)
+    def keep_only(self, file_id: int) -> MarkChange:
+        return self._apply(self.state.keep_only(file_id))
 
-    def clear_marks(self) -> None:
-        previous = set(self._marked)
-        self._marked.clear()
-        self._refresh_files(previous)
-        self.marks_changed.emit()
+    def mark_all_but_keep(self) -> MarkChange:
+        return self._apply(self.state.auto_select())
 
-    def _refresh_files(self, file_ids: Iterable[int], roles: Sequence[int] = ()) -> None:
-        group_rows: set[int] = set()
-        for file_id in file_ids:
-            for g_row, m_row in self._rows_of_file.get(file_id, ()):
-                group_rows.add(g_row)
-                first = self.member_index(g_row, m_row, 0)
-                last = self.member_index(g_row, m_row, len(HEADERS) - 1)
-                self.dataChanged.emit(first, last, list(roles))
-        if Qt.ItemDataRole.DecorationRole not in roles:
-            for g_row in group_rows:  # the title counts marks
-                self.dataChanged.emit(self.index(g_row, 0), self.index(g_row, 0), [])
+    def clear_marks(self) -> MarkChange:
+        return self._apply(self.state.clear())
+
+    def _apply(self, change: MarkChange) -> MarkChange:
+        if change.changed:
+            self._refresh_groups_of(change.changed)
+            self.marks_changed.emit()
+        if change.refused:
+            self.marks_refused.emit(change)
+        return change
+
+    def _refresh_groups_of(self, file_ids: Iterable[int]) -> None:
+        """Whole groups: a mark changes the group's title and whether its other members may still be marked."""
+        for g_row in sorted({g_row for i in file_ids for g_row, _ in self.state.places(i)}):
+            last = len(self.groups[g_row].members) - 1
+            self.dataChanged.emit(self.index(g_row, 0), self.index(g_row, 0), [])
+            self.dataChanged.emit(self.member_index(g_row, 0, 0), self.member_index(g_row, last, len(HEADERS) - 1), [])
 
     def _on_thumbnail(self, file_id: int) -> None:
-        self._refresh_files([file_id], [Qt.ItemDataRole.DecorationRole])
+        for g_row, m_row in self.state.places(file_id):
+            index = self.member_index(g_row, m_row, Column.FILE)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     # --- QAbstractItemModel -----------------------------------------------------------------------------
 
     def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
         if not parent.isValid():
-            if 0 <= row < len(self._groups) and 0 <= column < len(HEADERS):
+            if 0 <= row < len(self.groups) and 0 <= column < len(HEADERS):
                 return self.createIndex(row, column, NO_PARENT)
             return QModelIndex()
         if parent.internalId() != NO_PARENT:
             return QModelIndex()
-        members = self._groups[parent.row()].members
+        members = self.groups[parent.row()].members
         if 0 <= row < len(members) and 0 <= column < len(HEADERS):
             return self.createIndex(row, column, parent.row() + 1)
         return QModelIndex()
@@ -169,9 +149,9 @@ class GroupTreeModel(QAbstractItemModel):
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         if not parent.isValid():
-            return len(self._groups)
+            return len(self.groups)
         if parent.internalId() == NO_PARENT and parent.column() == 0:
-            return len(self._groups[parent.row()].members)
+            return len(self.groups[parent.row()].members)
         return 0
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -183,8 +163,11 @@ class GroupTreeModel(QAbstractItemModel):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        """A member's check box is offered only where the state allows the mark (never a protected file, never a
+        group's last unmarked copy); unmarking is always offered."""
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.isValid() and index.internalId() != NO_PARENT and index.column() == Column.FILE:
+        member = self.member_at(index)
+        if member is not None and index.column() == Column.FILE and self.state.can_mark(member.file.id):
             return base | Qt.ItemFlag.ItemIsUserCheckable
         return base
 
@@ -193,7 +176,7 @@ class GroupTreeModel(QAbstractItemModel):
             return None
         if index.internalId() == NO_PARENT:
             return self._group_data(index.row(), index.column(), role)
-        member = self._groups[index.internalId() - 1].members[index.row()]
+        member = self.groups[index.internalId() - 1].members[index.row()]
         return self._member_data(member, index.column(), role)
 
     def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
@@ -201,11 +184,10 @@ class GroupTreeModel(QAbstractItemModel):
         if member is None or role != Qt.ItemDataRole.CheckStateRole:
             return False
         checked = Qt.CheckState(value) == Qt.CheckState.Checked
-        self.set_marked([member.file.id], checked)
-        return True
+        return bool(self.set_marked([member.file.id], checked).changed)
 
     def _group_data(self, g_row: int, column: int, role: int) -> Any:
-        group = self._groups[g_row]
+        group = self.groups[g_row]
         if role == GROUP_ROLE:
             return group
         if role == IS_GROUP_ROLE:
@@ -215,15 +197,15 @@ class GroupTreeModel(QAbstractItemModel):
         return None
 
     def group_title(self, g_row: int) -> str:
-        group = self._groups[g_row]
-        marked = sum(1 for m in group.members if m.file.id in self._marked)
+        group = self.groups[g_row]
+        marked = self.state.marked_in(g_row)
         scores = (
             f"{group.min_score:.2f}"
             if group.min_score == group.max_score
             else (f"{group.min_score:.2f}–{group.max_score:.2f}")
         )
         parts = [
-            f"Group {g_row + 1} of {len(self._groups)}",
+            f"Group {g_row + 1} of {len(self.groups)}",
             f"{len(group.members)} files, {TIER_NAMES.get(group.tier, str(group.tier))}",
             f"score {scores}",
             f"{human_size(reclaimable(group))} reclaimable",
@@ -240,11 +222,12 @@ class GroupTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return _member_text(member, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return member.file.path
+            refusal = self.state.refusal(member.file.id)
+            return f"{member.file.path}\nNot offered for the trash: {refusal}." if refusal else member.file.path
         if column != Column.FILE:
             return None
         if role == Qt.ItemDataRole.CheckStateRole:
-            return Qt.CheckState.Checked if member.file.id in self._marked else Qt.CheckState.Unchecked
+            return Qt.CheckState.Checked if self.state.is_marked(member.file.id) else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnails.pixmap_or_placeholder(member.file.id)
         if role == Qt.ItemDataRole.FontRole and member.keep:

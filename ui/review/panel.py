@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedWidget, QTabBar, QVBoxLayout, QWidget
 
-from core.entities import DuplicateGroup, Tier
-from core.safety.trash import TrashRequest
+from core.entities import DuplicateGroup, Tier, TrashRequest
+from core.tiers.review import MarkChange, find_member
 from ui.ops.client import LibraryClient
 from ui.ops.messages import GroupsResult
 from ui.review.compare import CompareDialog
 from ui.review.model import GroupTreeModel
 from ui.review.tiers import MODEL_HELP, SPECS, TIER_SPECS, TierSpec
 from ui.review.view import GroupView
-from ui.scan.panel import action_button
+from ui.shell.actions import action_row
 from ui.shell.format import human_size
 from ui.shell.thumbnails import ThumbnailCache
 
@@ -141,6 +143,7 @@ class ReviewPanel(QWidget):
         self.stack.addWidget(self.view)
         self.footer = QLabel()
         self.model.marks_changed.connect(self._update_footer)
+        self.model.marks_refused.connect(self._on_refused)
         self._layout(actions)
         self.threshold.show_tier(Tier.EXACT)
         self._update_footer()
@@ -150,14 +153,10 @@ class ReviewPanel(QWidget):
         top.addWidget(self.tiers)
         top.addSpacing(16)
         top.addWidget(self.threshold, 1)
-        buttons = QHBoxLayout()
-        for action in actions:
-            buttons.addWidget(action_button(action))
-        buttons.addStretch()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.model_help)
-        layout.addLayout(buttons)
+        layout.addLayout(action_row(actions))
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.footer)
 
@@ -208,7 +207,7 @@ class ReviewPanel(QWidget):
 
     def auto_select(self) -> None:
         self.model.mark_all_but_keep()
-        self.message.emit(f"Marked {len(self.model.shown_marked()):,} files that the keep rules do not keep.")
+        self.message.emit(f"Marked {self.model.state.marked_count:,} files that the keep rules do not keep.")
 
     def reselect_after_regroup(self) -> None:
         self._reselect_pending = True
@@ -229,10 +228,8 @@ class ReviewPanel(QWidget):
         self.message.emit(f"{len(group.members)} files will no longer be grouped together.")
 
     def trash_request(self) -> TrashRequest | None:
-        marked = self.model.shown_marked()
-        if not marked:
-            return None
-        return TrashRequest(tuple(m.file.id for m in marked), tuple(self.model.groups_with_marks()))
+        request = self.model.state.request()
+        return request if request.file_ids else None
 
     def compare(self) -> None:
         """Open the compare view on the selected group, starting with the selected member as B."""
@@ -241,7 +238,8 @@ class ReviewPanel(QWidget):
             self.message.emit("Select a group of two or more photos to compare.")
             return
         member = self.model.member_at(self.view.currentIndex())
-        dialog = CompareDialog(group, self.model.is_marked, self._settings, member.file.id if member else None, self)
+        start = member.file.id if member else None
+        dialog = CompareDialog(group, self.model.is_marked, self._settings, start, self, self.model.state.can_mark)
         dialog.mark_changed.connect(lambda file_id, marked: self.model.set_marked([file_id], marked))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _result: self._compare_closed(dialog))
@@ -260,11 +258,10 @@ class ReviewPanel(QWidget):
             result = self._results.get(tier)
             if result is None or not result.available:
                 continue
-            for g_row, group in enumerate(result.groups):
-                for m_row, member in enumerate(group.members):
-                    if member.file.id == file_id:
-                        self._select(tier, g_row, m_row)
-                        return True
+            place = find_member(result.groups, file_id)
+            if place is not None:
+                self._select(tier, *place)
+                return True
         return False
 
     def _select(self, tier: Tier, g_row: int, m_row: int) -> None:
@@ -279,10 +276,17 @@ class ReviewPanel(QWidget):
         QDesktopServices.openUrl(QUrl.fromLocalFile(path))
 
     def _update_footer(self) -> None:
-        marked = self.model.shown_marked()
-        groups = len(self.model.groups)
-        size = human_size(sum(m.file.size for m in marked))
+        state = self.model.state
         self.footer.setText(
-            f"{groups:,} groups · {len(marked):,} files marked ({size}) · "
-            "Space: mark · ←/→: previous/next group · Enter: open · Delete: trash marked · Ctrl+Z: undo"
+            f"{len(state.groups):,} groups · {state.marked_count:,} files marked ({human_size(state.marked_bytes)}) · "
+            "Space: mark · K: keep only this · ←/→: previous/next group · Enter: open · Delete: trash marked · "
+            "Ctrl+Z: undo"
         )
+
+    def _on_refused(self, change: MarkChange) -> None:
+        """The review does not offer a mark the safety layer would refuse: say why nothing happened."""
+        file_id, reason = change.refused[0]
+        state = self.model.state
+        name = os.path.basename(state.member(file_id).file.path) if state.places(file_id) else f"file #{file_id}"
+        more = f" (and {len(change.refused) - 1:,} more)" if len(change.refused) > 1 else ""
+        self.message.emit(f"Not marked: {name}{more}: {reason}.")

@@ -1,5 +1,6 @@
 """The review list: a QTreeView over GroupTreeModel, a delegate that paints group rows and thumbnails,
-and the keyboard: arrows between members, Left/Right between groups, Space marks, Enter opens."""
+and the keyboard: arrows between members, Left/Right between groups, Space marks, K keeps one and marks the rest
+of its group, Enter opens."""
 
 from __future__ import annotations
 
@@ -90,6 +91,8 @@ class GroupView(QTreeView):
             self.toggle_selected()
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self._open_index(self.currentIndex())
+        elif key == Qt.Key.Key_K and not event.modifiers():
+            self.keep_current()
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             self.step_group(1 if key == Qt.Key.Key_Right else -1)
         else:
@@ -98,31 +101,31 @@ class GroupView(QTreeView):
         event.accept()
 
     def step_group(self, step: int) -> None:
-        current = self.currentIndex()
-        group = self._model.group_at(current)
-        if group is None:
-            target = 0
-        else:
-            g_row = current.row() if current.parent() == QModelIndex() else current.parent().row()
-            target = g_row + step
+        g_row = self.current_group_row()
+        target = 0 if g_row is None else g_row + step
         if 0 <= target < self._model.rowCount():
             index = self._model.member_index(target, 0)
             self.setCurrentIndex(index)
             self.scrollTo(self._model.index(target, 0), QAbstractItemView.ScrollHint.PositionAtTop)
 
     def toggle_selected(self) -> None:
-        """Space: toggle the selected members; on a group row, its non-keep members."""
+        """Space: toggle the selected members; on a group row, the members the keep rules do not keep."""
         ids: list[int] = []
+        groups: list[int] = []
         for index in self.selectionModel().selectedRows(0) or [self.currentIndex()]:
             member = self._model.member_at(index)
             if member is not None:
                 ids.append(member.file.id)
-                continue
-            group = self._model.group_at(index)
-            if group is not None:
-                ids.extend(m.file.id for m in group.members if not m.keep)
-        if ids:
-            self._model.toggle(ids)
+            elif index.isValid():
+                groups.append(index.row())
+        if ids or groups:
+            self._model.toggle(ids, groups)
+
+    def keep_current(self) -> None:
+        """K: keep the current member, mark the rest of its group."""
+        member = self._model.member_at(self.currentIndex())
+        if member is not None:
+            self._model.keep_only(member.file.id)
 
     def current_group_row(self) -> int | None:
         current = self.currentIndex()

@@ -7,11 +7,12 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from core.entities import Phase, ScanProgress, ScanRequest, ScanSummary
 from ui.ops.messages import ModelsState
 from ui.review.tiers import SPECS as TIER_SPECS
+from ui.shell.actions import action_row
 from ui.shell.format import count, human_duration
 
 PHASE_TEXT = {
@@ -33,14 +34,6 @@ def scan_request(folders: ScanRequest, models: ModelsState | None) -> ScanReques
     vectors and calibrated thresholds, are the same whichever front end scans."""
     model = models.scan_model() if models is not None else None
     return replace(folders, model=model.name, weights=None) if model is not None else folders
-
-
-def action_button(action: QAction) -> QToolButton:
-    button = QToolButton()
-    button.setDefaultAction(action)
-    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    button.setMinimumWidth(110)
-    return button
 
 
 def summary_text(summary: ScanSummary) -> str:
@@ -70,10 +63,7 @@ class ScanPanel(QWidget):
         self.summary_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.model_label = QLabel("Checking the image model…")
         self.model_label.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(action_button(scan))
-        buttons.addWidget(action_button(cancel))
-        buttons.addStretch()
+        buttons = action_row([scan, cancel])
         details = QFormLayout()
         details.addRow("Image model:", self.model_label)
         details.addRow("Phase:", self.phase_label)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QToolButton
 
 
 class AppActions(QObject):
@@ -61,3 +64,21 @@ class AppActions(QObject):
     def set_result_selected(self, selected: bool) -> None:
         for action in (self.open_result, self.reveal_result, self.result_in_review):
             action.setEnabled(selected)
+
+
+def action_button(action: QAction) -> QToolButton:
+    """How a panel shows one of the window's actions: a text button that follows the action's state."""
+    button = QToolButton()
+    button.setDefaultAction(action)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    button.setMinimumWidth(110)
+    return button
+
+
+def action_row(actions: Iterable[QAction]) -> QHBoxLayout:
+    """A panel's row of action buttons, left-aligned."""
+    row = QHBoxLayout()
+    for action in actions:
+        row.addWidget(action_button(action))
+    row.addStretch()
+    return row

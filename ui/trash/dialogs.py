@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.places import QUARANTINE_DIR
-from core.safety.trash import TrashOutcome, TrashPreview, UndoOutcome, no_trash_reason
+from core.safety.trash import QUARANTINE, TrashOutcome, TrashPreview, UndoOutcome, no_trash_reason
 from ui.shell.format import count, human_size
 
 
@@ -25,7 +25,7 @@ class TrashPreviewDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Move to trash?")
         self.preview = preview
-        count = len(preview.will_trash)
+        going = len(preview.will_trash)
         headline = QLabel(self._headline(preview))
         headline.setWordWrap(True)
         self.details = QTreeWidget()
@@ -35,9 +35,9 @@ class TrashPreviewDialog(QDialog):
         self._fill(preview)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.confirm_button = buttons.addButton(
-            f"Move {count:,} file{'s' if count != 1 else ''} to trash", QDialogButtonBox.ButtonRole.AcceptRole
+            f"Move {count(going, 'file')} to trash", QDialogButtonBox.ButtonRole.AcceptRole
         )
-        self.confirm_button.setEnabled(count > 0)
+        self.confirm_button.setEnabled(going > 0)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -78,7 +78,7 @@ class TrashPreviewDialog(QDialog):
 def trash_outcome_text(outcome: TrashOutcome) -> tuple[str, str]:
     """(summary, details) of a finished trash batch."""
     summary = f"Moved {count(len(outcome.trashed), 'file')} to the trash."
-    quarantined = sum(1 for t in outcome.trashed if t.place == "quarantine")
+    quarantined = sum(1 for t in outcome.trashed if t.place == QUARANTINE)
     if quarantined:
         summary += f" {quarantined:,} of them went to a quarantine folder ({QUARANTINE_DIR}) on their volume."
     if outcome.failed:
