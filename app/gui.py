@@ -1,4 +1,4 @@
-"""The desktop app's composition root: the QApplication, the library worker and the main window."""
+"""The desktop app's composition root: the QApplication, the library's op runner and the main window."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from ui.ops.client import LibraryClient
+from ui.ops.runner import OpRunner
 from ui.shell.main_window import MainWindow, app_icon
 from ui.shell.settings import APPLICATION, ORGANIZATION
 
@@ -21,8 +21,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Twinlens")
     app.setWindowIcon(app_icon())
-    client = LibraryClient()  # the library folder: $TWINLENS_LIBRARY, else the platform's user data dir
-    window = MainWindow(client, QSettings())
-    client.start()
+    runner = OpRunner()  # the library folder: $TWINLENS_LIBRARY, else the platform's user data dir
+    window = MainWindow(runner, QSettings())  # asks for the library to open
+    runner.start()  # the library thread: it opens the library and runs the ops, in order
     window.show()
     return int(app.exec())

@@ -102,13 +102,13 @@ def measure(library: Path, pairs: list[tuple[Path, Path]], outsiders: list[tuple
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
-    from ui.ops.client import LibraryClient
+    from ui.ops.runner import OpRunner
     from ui.shell.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     settings_dir = tempfile.mkdtemp(prefix="twinlens-bench-")
-    client = LibraryClient(library)
-    window = MainWindow(client, QSettings(f"{settings_dir}/s.ini", QSettings.Format.IniFormat))
+    runner = OpRunner(library)
+    window = MainWindow(runner, QSettings(f"{settings_dir}/s.ini", QSettings.Format.IniFormat))
     window.show()
 
     def wait(signal: object, timeout_ms: int = 120_000) -> list[object]:
@@ -119,8 +119,8 @@ def measure(library: Path, pairs: list[tuple[Path, Path]], outsiders: list[tuple
         loop.exec()
         return got
 
-    client.start()
-    wait(client.models_ready)
+    runner.start()
+    wait(window.models.ready)
 
     def drop(path: Path) -> tuple[float, str]:
         mime = QMimeData()

@@ -39,21 +39,21 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
     from core.entities import Tier
-    from ui.ops.client import LibraryClient
+    from ui.ops.runner import OpRunner
     from ui.shell.main_window import MainWindow
 
     scan_with_sscd(photos, workdir / "library")
     app = QApplication.instance() or QApplication([])
-    client = LibraryClient(workdir / "library")
-    window = MainWindow(client, QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
+    runner = OpRunner(workdir / "library")
+    window = MainWindow(runner, QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
     window.resize(1380, 860)
     window.move(0, 0)
     window.show()
-    client.start()
-    wait_for(client.models_ready)
+    runner.start()
+    wait_for(window.models.ready)
     review = window.review_panel
     while (result := review.result(Tier.COPY)) is None:
-        wait_for(client.groups_ready, 5_000)
+        wait_for(review.groups_ready, 5_000)
     group = max(result.groups, key=lambda g: len(g.members))
     query = Path(group.members[0].file.path)
 
@@ -86,7 +86,7 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     manager = window.model_manager
     assert manager is not None
     manager.move(120, 120)
-    wait_for(client.models_ready, 3_000)
+    wait_for(window.models.ready, 3_000)
     manager.select("dinov2-small")
     manager.download_button.click()
     wait_for(window.downloader.finished, 10_000)

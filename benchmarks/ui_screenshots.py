@@ -12,6 +12,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,28 +38,37 @@ def wait_for(signal: object, timeout_ms: int = 300_000) -> None:
     loop.exec()
 
 
+def wait_until(ready: Callable[[], bool], timeout_ms: int = 60_000) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not ready() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
 def run(photos: Path, out: Path, workdir: Path) -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from ui.ops.client import LibraryClient
+    from ui.ops.runner import OpRunner
     from ui.shell.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
-    client = LibraryClient(workdir / "library")
-    window = MainWindow(client, QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
+    runner = OpRunner(workdir / "library")
+    window = MainWindow(runner, QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
     window.move(0, 0)
     window.show()
-    client.start()
-    wait_for(client.opened)
+    runner.start()
+    wait_for(window.opened)
     window.library_panel.scan_list.add_folder(str(photos))
     window.library_panel.protected_list.add_folder(str(photos / "debian_wallpapers"))
     window.library_panel.excluded_list.add_folder(str(photos / "threatexchange"))
     shoot(app, out, "1-library")
     window.actions_.scan.trigger()
-    wait_for(client.scan_progress)
+    wait_for(window.scans.progress)
     shoot(app, out, "2-scan-running", 300)
-    wait_for(client.scan_finished)
+    wait_for(window.scans.finished)
     shoot(app, out, "3-scan-done")
     window.tabs.setCurrentWidget(window.review_panel)
     shoot(app, out, "4-review-exact", 1500)
@@ -68,7 +78,7 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     window.review_panel.view.setFocus()
     shoot(app, out, "6-review-auto-selected", 800)
     window.actions_.trash.trigger()
-    wait_for(client.trash_preview_ready)
+    wait_until(lambda: window.trash_flow.preview_dialog is not None)
     shoot(app, out, "7-trash-preview")
     if window.trash_flow.preview_dialog is not None:
         window.trash_flow.preview_dialog.reject()

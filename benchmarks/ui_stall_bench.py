@@ -72,7 +72,7 @@ def run(files: int, workdir: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     from core.entities import Tier
-    from ui.ops.client import LibraryClient
+    from ui.ops.runner import OpRunner
     from ui.shell.main_window import MainWindow
 
     photos = workdir / "photos"
@@ -81,12 +81,12 @@ def run(files: int, workdir: Path) -> int:
         make_photos(photos, files, files // 10)
         print(f"generated {files} photos (+{files // 10} copies) in {time.perf_counter() - started:.1f} s")
     app = QApplication.instance() or QApplication([])
-    client = LibraryClient(workdir / "library")
-    window = MainWindow(client, QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
+    runner = OpRunner(workdir / "library")
+    window = MainWindow(runner, QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
     window.show()
     loop = QEventLoop()
-    client.opened.connect(loop.quit)
-    client.start()
+    window.opened.connect(loop.quit)
+    runner.start()
     loop.exec()
     window.library_panel.scan_list.add_folder(str(photos))
     done = QEventLoop()
@@ -99,8 +99,8 @@ def run(files: int, workdir: Path) -> int:
         if "summary" in state and getattr(result, "tier", None) == Tier.PERCEPTUAL:
             QTimer.singleShot(200, done.quit)  # let the list paint
 
-    client.scan_finished.connect(on_finished)
-    client.groups_ready.connect(on_groups)
+    window.scans.finished.connect(on_finished)
+    window.review_panel.groups_ready.connect(on_groups)
     probe = StallProbe()
     probe.start()
     started = time.perf_counter()

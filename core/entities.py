@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Flag, StrEnum, auto
 from pathlib import Path
 
 
@@ -12,6 +12,22 @@ class Tier(StrEnum):
     PERCEPTUAL = "perceptual"
     COPY = "copy"
     SIMILAR = "similar"
+
+
+class Changes(Flag):
+    """What a write to the library changed, so each view refreshes only what it shows (Anki's OpChanges).
+
+    Every mutating Library method returns one (alone, or as `changes` on its outcome)."""
+
+    NONE = 0
+    FILES = auto()  # files found, changed, gone, trashed or restored: every group that held them
+    GROUPS = auto()  # how groups are formed or what they keep: keep rules, protected folders, the active model
+    DECISIONS = auto()  # "not duplicates" decisions
+    PROBLEMS = auto()  # files and folders that could not be read
+    MODELS = auto()  # model statuses: weights, the active model, the device, photos embedded
+    SETTINGS = auto()  # library settings (folders, quarantine consent); those that change groups add GROUPS
+    JOURNAL = auto()  # trash batches, decisions and undos
+    ALL = FILES | GROUPS | DECISIONS | PROBLEMS | MODELS | SETTINGS | JOURNAL
 
 
 class Phase(StrEnum):
@@ -57,9 +73,12 @@ class ScanSummary:
     embedded: int
     seconds: float
     cancelled: bool
+    # A scan rewrites the files and the problems; Library.scan adds MODELS when it embedded. Not a fact of the
+    # scan's own, so left out of as_dict (the scans table) and of comparisons.
+    changes: Changes = field(default=Changes.FILES | Changes.PROBLEMS, compare=False)
 
     def as_dict(self) -> dict[str, float | int | bool]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "changes"}
 
 
 @dataclass(frozen=True)

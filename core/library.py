@@ -1,4 +1,8 @@
-"""The headless face of Twinlens: what the CLI, the GUI worker and tests call."""
+"""The headless face of Twinlens: what the CLI, the GUI's op runner and tests call.
+
+Every method that writes returns what it changed (core.entities.Changes): alone when it has nothing else to say,
+else as `changes` on its outcome (ScanSummary, TrashOutcome, UndoOutcome), so the flags travel with the facts they
+sum up and the CLI and tests keep their outcomes. The GUI refreshes only the views those flags name."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 
 from core.cancel import NEVER_CANCELLED, CancelToken
 from core.embed.registry import DEFAULT_MODEL, models_with_tier
-from core.entities import DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
+from core.entities import Changes, DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
 from core.models.service import ModelService
 from core.places import canonical_paths
 from core.safety.quarantine import allow_quarantine, consented_volumes
@@ -105,7 +109,10 @@ class Library:
         if request.model:
             all_stages.append(self.models.stage(request.model, request.weights, cancel))
             all_stages.append(self.models.rescore_stage(request.model))
-        return Scanner(self.catalog, progress, cancel, all_stages).scan(request)
+        summary = Scanner(self.catalog, progress, cancel, all_stages).scan(request)
+        if request.model:  # photos embedded: the models' counts
+            summary = dataclasses.replace(summary, changes=summary.changes | Changes.MODELS)
+        return summary
 
     def groups(self, tier: Tier, threshold: float | None = None) -> list[DuplicateGroup]:
         rules, protected = self.keep_rules(), self.protected_folders()
@@ -164,20 +171,23 @@ class Library:
         return undo(self.catalog, batch_id, backend)
 
     @writes("'not duplicates' decision")
-    def mark_not_duplicates(self, group: DuplicateGroup) -> str:
-        """Remember that a group's photos are not duplicates (by content, journaled, undoable)."""
-        return mark_not_duplicates(
+    def mark_not_duplicates(self, group: DuplicateGroup) -> Changes:
+        """Remember that a group's photos are not duplicates (by content, journaled, undoable; the journal lists
+        the batch)."""
+        mark_not_duplicates(
             self.catalog, [m.file.content_hash for m in group.members], [m.file.path for m in group.members]
         )
+        return Changes.DECISIONS | Changes.JOURNAL
 
     def journal(self, limit: int = 50) -> list[JournalBatch]:
         """Trash batches and "not duplicates" decisions, newest first."""
         return journal(self.catalog, limit)
 
     @writes("settings change")
-    def allow_quarantine(self, volumes: Sequence[str]) -> None:
+    def allow_quarantine(self, volumes: Sequence[str]) -> Changes:
         """The person agreed: on these volumes (mount points) without a trash, use a quarantine folder."""
         allow_quarantine(self.catalog, volumes)
+        return Changes.SETTINGS
 
     def quarantine_volumes(self) -> frozenset[str]:
         return consented_volumes(self.catalog)
@@ -189,8 +199,10 @@ class Library:
         return parse_rules(stored) if stored else DEFAULT_RULES
 
     @writes("settings change")
-    def set_keep_rules(self, rules: Sequence[KeepRule]) -> None:
+    def set_keep_rules(self, rules: Sequence[KeepRule]) -> Changes:
+        """GROUPS even when the order is the same: applying rules redoes every group's keep suggestion."""
         self.catalog.set_setting("keep_rules", ",".join(rules))
+        return Changes.SETTINGS | Changes.GROUPS
 
     # Folders: the same for the GUI and the CLI, stored canonical (core.places), each once, in the given order.
 
@@ -199,21 +211,41 @@ class Library:
         return self.catalog.path_list_setting(SCAN_FOLDERS)
 
     @writes("settings change")
-    def set_scan_folders(self, folders: Sequence[FolderPath]) -> None:
-        self.catalog.set_path_list_setting(SCAN_FOLDERS, canonical_paths(folders))
+    def set_scan_folders(self, folders: Sequence[FolderPath]) -> Changes:
+        return self._set_folders(SCAN_FOLDERS, folders, Changes.SETTINGS)
 
     def protected_folders(self) -> list[str]:
         """Reference folders: their files are always kept and never trashed."""
         return self.catalog.path_list_setting(PROTECTED_FOLDERS)
 
     @writes("settings change")
-    def set_protected_folders(self, folders: Sequence[FolderPath]) -> None:
-        self.catalog.set_path_list_setting(PROTECTED_FOLDERS, canonical_paths(folders))
+    def set_protected_folders(self, folders: Sequence[FolderPath]) -> Changes:
+        """A protected file is always kept: a different list changes what groups keep."""
+        return self._set_folders(PROTECTED_FOLDERS, folders, Changes.SETTINGS | Changes.GROUPS)
 
     def excluded_folders(self) -> list[str]:
         """Folders the GUI's scans skip."""
         return self.catalog.path_list_setting(EXCLUDED_FOLDERS)
 
     @writes("settings change")
-    def set_excluded_folders(self, folders: Sequence[FolderPath]) -> None:
-        self.catalog.set_path_list_setting(EXCLUDED_FOLDERS, canonical_paths(folders))
+    def set_excluded_folders(self, folders: Sequence[FolderPath]) -> Changes:
+        return self._set_folders(EXCLUDED_FOLDERS, folders, Changes.SETTINGS)
+
+    def _set_folders(self, key: str, folders: Sequence[FolderPath], changes: Changes) -> Changes:
+        """Store a folder list; `changes` only when it differs from the stored one (else Changes.NONE)."""
+        wanted = canonical_paths(folders)
+        if wanted == self.catalog.path_list_setting(key):
+            return Changes.NONE
+        self.catalog.set_path_list_setting(key, wanted)
+        return changes
+
+    # --- models: the choices stored with the library (the registry and weights are core.models') -------------
+
+    def set_active_model(self, name: str) -> Changes:
+        """Copy and Similar are grouped from the active model's vectors."""
+        self.models.set_active_model(name)
+        return Changes.MODELS | Changes.GROUPS
+
+    def set_device(self, device: str) -> Changes:
+        self.models.set_device(device)
+        return Changes.MODELS | Changes.SETTINGS

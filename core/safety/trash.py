@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from core.entities import DuplicateGroup, FileInfo, TrashRequest
+from core.entities import Changes, DuplicateGroup, FileInfo, TrashRequest
 from core.hashing import hash_file
 from core.places import QUARANTINE_DIR, in_trash
 from core.safety.backend import TRASH_NAME, RestoreError, SystemTrash, TrashBackend
@@ -97,6 +97,16 @@ class TrashOutcome:
     failed: tuple[tuple[str, str], ...]  # (path, reason): not trashed; the reason says where it is
     lost: tuple[tuple[str, str], ...] = ()  # (path, reason): gone to a place the trash did not report; no undo
 
+    @property
+    def changes(self) -> Changes:
+        return Changes.FILES | Changes.JOURNAL
+
+    @property
+    def changed_paths(self) -> frozenset[str]:
+        """Every file that left (or may have left) its place: only the groups holding one of them change.
+        Failed ones are in too: a move that stopped midway leaves the file gone, and has no id here."""
+        return frozenset([t.path for t in self.trashed] + [p for p, _ in (*self.failed, *self.lost)])
+
 
 @dataclass(frozen=True)
 class UndoOutcome:
@@ -106,6 +116,15 @@ class UndoOutcome:
     action: str = "trash"
     note: str = ""  # what this means for the next plain undo, when that is not obvious
     stepped_aside: bool = False  # files were not restored: plain undo no longer picks this batch
+
+    @property
+    def changes(self) -> Changes:
+        """No changed_paths: restored files (or photos no longer kept apart) may join a group in any tier."""
+        if not self.batch_id:
+            return Changes.NONE
+        if not self.restored:
+            return Changes.JOURNAL
+        return (Changes.FILES if self.action == TRASH else Changes.DECISIONS) | Changes.JOURNAL
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from tests.images import save_photo
-from ui.ops.client import LibraryClient
+from ui.ops.runner import OpRunner
 from ui.shell.main_window import MainWindow
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -43,17 +43,18 @@ def settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
-def open_window(qtbot, library: Path, settings: QSettings, ready: str = "opened") -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    """The main window over a library, shown once the worker has sent `ready`; closed cleanly afterwards."""
-    client = LibraryClient(library)
-    main = MainWindow(client, settings, picker=lambda parent, title: "")
+def open_window(qtbot, library: Path, settings: QSettings, models: bool = False) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    """The main window over a library, shown once it is open (with `models`: once the models' state is in too);
+    closed cleanly afterwards."""
+    runner = OpRunner(library)
+    main = MainWindow(runner, settings, picker=lambda parent, title: "")
     qtbot.addWidget(main)
-    with qtbot.waitSignal(getattr(client, ready), timeout=OPEN_TIMEOUT_MS):
-        client.start()
+    with qtbot.waitSignal(main.models.ready if models else main.opened, timeout=OPEN_TIMEOUT_MS):
+        runner.start()
     main.show()
     yield main
     main.close()
-    assert client.shutdown()
+    assert runner.shutdown()
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def add_scan_folder(window: MainWindow, folder: Path) -> None:
 
 
 def scan(qtbot, window: MainWindow) -> object:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(window.client.scan_finished, timeout=SCAN_TIMEOUT_MS) as finished:
+    with qtbot.waitSignal(window.scans.finished, timeout=SCAN_TIMEOUT_MS) as finished:
         window.actions_.scan.trigger()
     return finished.args[0]
 

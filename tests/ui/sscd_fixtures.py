@@ -60,7 +60,7 @@ def sscd_window(qtbot, tmp_path: Path, sscd_library_template: SscdLibrary) -> It
     library = tmp_path / "library"
     shutil.copytree(sscd_library_template.library, library)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    yield from open_window(qtbot, library, settings, ready="models_ready")
+    yield from open_window(qtbot, library, settings, models=True)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The worker's lifecycle seen from the window: cancel mid-scan, a refused second scan, closing while scanning."""
+"""The library thread seen from the window: cancel mid-scan, a refused second scan, closing while scanning."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from core.entities import Phase, ScanProgress, ScanSummary
 from core.library import Library
 from tests.ui.conftest import SCAN_TIMEOUT_MS, add_scan_folder, make_photo, scan
-from ui.ops.client import SCAN_RUNNING
+from ui.scan.control import SCAN_RUNNING
 from ui.shell.main_window import MainWindow
 
 MANY = 400
@@ -27,7 +27,7 @@ def wait_for_reading(qtbot, window: MainWindow) -> None:  # type: ignore[no-unty
     def reading(progress: ScanProgress) -> bool:
         return progress.phase == Phase.READ and progress.done > 0
 
-    with qtbot.waitSignal(window.client.scan_progress, timeout=SCAN_TIMEOUT_MS, check_params_cb=reading):
+    with qtbot.waitSignal(window.scans.progress, timeout=SCAN_TIMEOUT_MS, check_params_cb=reading):
         window.actions_.scan.trigger()
 
 
@@ -36,8 +36,8 @@ def test_cancel_mid_scan_keeps_finished_work_and_the_next_scan_resumes(
 ) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, many_photos)
     wait_for_reading(qtbot, window)
-    assert window.client.scanning and window.actions_.cancel_scan.isEnabled()
-    with qtbot.waitSignal(window.client.scan_finished, timeout=SCAN_TIMEOUT_MS) as finished:
+    assert window.scans.running and window.actions_.cancel_scan.isEnabled()
+    with qtbot.waitSignal(window.scans.finished, timeout=SCAN_TIMEOUT_MS) as finished:
         window.actions_.cancel_scan.trigger()
     cancelled = finished.args[0]
     assert isinstance(cancelled, ScanSummary) and cancelled.cancelled
@@ -54,12 +54,12 @@ def test_cancel_mid_scan_keeps_finished_work_and_the_next_scan_resumes(
 def test_a_second_scan_is_refused_while_one_runs(qtbot, window: MainWindow, many_photos: Path) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, many_photos)
     wait_for_reading(qtbot, window)
-    with qtbot.waitSignal(window.client.notice, timeout=1000) as notice:
+    with qtbot.waitSignal(window.scans.refused, timeout=1000) as notice:
         window.start_scan()
     assert notice.args[0] == SCAN_RUNNING
     assert window.last_box is not None and window.last_box.text() == SCAN_RUNNING
-    with qtbot.waitSignal(window.client.scan_finished, timeout=SCAN_TIMEOUT_MS):
-        window.client.cancel_scan()
+    with qtbot.waitSignal(window.scans.finished, timeout=SCAN_TIMEOUT_MS):
+        window.scans.cancel()
 
 
 def test_closing_during_a_scan_cancels_and_leaves_a_consistent_catalog(
@@ -68,7 +68,7 @@ def test_closing_during_a_scan_cancels_and_leaves_a_consistent_catalog(
     add_scan_folder(window, many_photos)
     wait_for_reading(qtbot, window)
     assert window.close()
-    assert window.client.stopped
+    assert window.runner.stopped
     library = Library(tmp_path / "library")
     try:
         assert library.catalog.query("PRAGMA integrity_check")[0][0] == "ok"

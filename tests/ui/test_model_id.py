@@ -51,12 +51,12 @@ def test_a_cli_embedded_library_is_not_embedded_again_by_its_first_gui_scan(  # 
     finally:
         library.close()
 
-    windows = open_window(qtbot, library_dir, settings, ready="models_ready")
+    windows = open_window(qtbot, library_dir, settings, models=True)
     window = next(windows)
     try:
         summary = scan(qtbot, window)
     finally:
-        next(windows, None)  # closes the window and its worker
+        next(windows, None)  # closes the window and its library thread
     assert isinstance(summary, ScanSummary) and summary.seen == PHOTOS
     assert summary.embedded == 0, "the app embedded the library again under another model id"
 

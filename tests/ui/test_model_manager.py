@@ -29,7 +29,7 @@ def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def open_manager(qtbot, window: MainWindow) -> ModelManagerDialog:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(window.client.models_ready, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(window.models.ready, timeout=TIMEOUT_MS):
         window.actions_.models.trigger()
     dialog = window.model_manager
     assert isinstance(dialog, ModelManagerDialog) and dialog.state is not None
@@ -58,7 +58,7 @@ def test_import_sscd_switch_to_it_and_scan_with_it(qtbot, window: MainWindow, tm
     dialog.select("sscd")
     asked: list[str] = []
     dialog._picker = lambda parent, title, folder: asked.append(title) or str(SSCD_WEIGHTS)
-    with qtbot.waitSignal(window.client.weights_imported, timeout=TIMEOUT_MS) as imported:
+    with qtbot.waitSignal(dialog.weights_imported, timeout=TIMEOUT_MS) as imported:
         dialog.import_button.click()
     assert asked == ["Weights file for sscd"]
     assert imported.args[0].path.parent == tmp_path / "library" / "models" / "sscd"
@@ -77,7 +77,7 @@ def test_import_sscd_switch_to_it_and_scan_with_it(qtbot, window: MainWindow, tm
     qtbot.waitUntil(lambda: dialog.switch_box is not None, timeout=TIMEOUT_MS)
     box = dialog.switch_box
     assert box is not None and "embed 4 photos with sscd" in box.text()
-    with qtbot.waitSignal(window.client.models_ready, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(window.models.ready, timeout=TIMEOUT_MS):
         box.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: dialog.row_text("sscd", 6) == "● active", timeout=TIMEOUT_MS)
     assert "sscd — scans also embed photos" in window.scan_panel.model_label.text()
@@ -91,7 +91,7 @@ def test_a_wrong_weights_file_is_refused_with_its_reason(qtbot, window: MainWind
     dialog = open_manager(qtbot, window)
     bogus = tmp_path / "not_a_model.onnx"
     bogus.write_bytes(b"this is not an onnx file")
-    with qtbot.waitSignal(window.client.failed, timeout=TIMEOUT_MS) as failed:
+    with qtbot.waitSignal(window.runner.failed, timeout=TIMEOUT_MS) as failed:
         dialog.import_file("sscd", bogus)
     assert failed.args[0].action == "import weights for sscd"
     assert dialog.message.text().startswith("Could not import weights for sscd:")
@@ -104,6 +104,6 @@ def test_device_choice_goes_to_the_library(qtbot, window: MainWindow) -> None:  
     assert dialog.device.currentText() == "auto"
     dialog.device.setCurrentText("cpu")
     answered = lambda state: state.device == "cpu"  # noqa: E731 - earlier answers may still be on their way
-    with qtbot.waitSignal(window.client.models_ready, timeout=TIMEOUT_MS, check_params_cb=answered):
+    with qtbot.waitSignal(window.models.ready, timeout=TIMEOUT_MS, check_params_cb=answered):
         dialog.device.activated.emit(dialog.device.currentIndex())
     qtbot.waitUntil(lambda: dialog.device.currentText() == "cpu" and dialog.state.device == "cpu", timeout=TIMEOUT_MS)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from core.entities import Tier
+from core.entities import Changes, Tier
 from core.library import Library
 from core.tiers.keep import DEFAULT_RULES, KeepRule
 from tests.ui.conftest import add_scan_folder, make_photo, scan
@@ -27,9 +27,10 @@ def test_keep_rules_dialog_reorders_and_saves(qtbot, window: MainWindow, tmp_pat
     assert dialog.list.currentRow() == 1
     dialog.list.setCurrentRow(0)
     assert not dialog.up_button.isEnabled()
-    with qtbot.waitSignal(window.client.keep_rules_ready, timeout=10_000) as saved:
+    with qtbot.waitSignal(window.runner.changed, timeout=10_000) as saved:
         dialog.accept()
-    assert saved.args[0] == expected
+    assert saved.args[0].changes == Changes.SETTINGS | Changes.GROUPS
+    assert window.keep_rules == expected
     window.close()
     library = Library(tmp_path / "library")
     try:
@@ -52,7 +53,7 @@ def variants(tmp_path: Path) -> Path:
     return root
 
 
-def test_threshold_slider_regroups_in_the_worker(qtbot, window: MainWindow, variants: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_threshold_slider_regroups_in_the_library(qtbot, window: MainWindow, variants: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, variants)
     scan(qtbot, window)
     library = Library(tmp_path / "library")  # a second reader: what the engine says at each distance
@@ -67,7 +68,7 @@ def test_threshold_slider_regroups_in_the_worker(qtbot, window: MainWindow, vari
     assert panel.threshold.slider.isEnabled() and panel.threshold.slider.maximum() == 16
     for distance in (0, 16):
         with qtbot.waitSignal(
-            window.client.groups_ready, timeout=10_000, check_params_cb=lambda r, d=distance: r.threshold == d
+            panel.groups_ready, timeout=10_000, check_params_cb=lambda r, d=distance: r.threshold == d
         ):
             panel.threshold.slider.setValue(distance)
         qtbot.waitUntil(lambda d=distance: panel.model.rowCount() == expected[d], timeout=5000)

@@ -1,4 +1,4 @@
-"""Scan through the GUI worker, review the groups, mark, trash with a preview, undo."""
+"""Scan through the GUI's op runner, review the groups, mark, trash with a preview, undo."""
 
 from __future__ import annotations
 
@@ -60,14 +60,14 @@ def test_mark_trash_with_preview_then_undo(qtbot, window: MainWindow, photos: Pa
     assert dialog is not None
     assert {Path(f.path) for f in dialog.preview.will_trash} == set(paths)
     assert dialog.preview.bytes_freed == sum(p.stat().st_size for p in paths)
-    with qtbot.waitSignal(window.client.trash_done, timeout=20_000) as done:
+    with qtbot.waitSignal(window.trash_flow.trashed, timeout=20_000) as done:
         dialog.done(QDialog.DialogCode.Accepted)
     assert len(done.args[0].trashed) == 3 and not done.args[0].failed
     assert not any(p.exists() for p in paths)
     assert len(list((private_trash / "files").iterdir())) == 3
     wait_for_groups(qtbot, window, Tier.EXACT, 0)
 
-    with qtbot.waitSignal(window.client.undo_done, timeout=20_000) as undone:
+    with qtbot.waitSignal(window.trash_flow.undone, timeout=20_000) as undone:
         window.actions_.undo.trigger()
     assert len(undone.args[0].restored) == 3
     assert all(p.exists() for p in paths)
@@ -98,8 +98,8 @@ def test_keyboard_marks_navigates_and_trashes(qtbot, window: MainWindow, photos:
     qtbot.keyClick(view, Qt.Key.Key_Space)
     marked = model.shown_marked()
     assert len(marked) == 1
-    with qtbot.waitSignal(window.client.trash_preview_ready, timeout=20_000):
-        qtbot.keyClick(view, Qt.Key.Key_Delete)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: window.trash_flow.preview_dialog is not None, timeout=20_000)
     dialog = window.trash_flow.preview_dialog
     assert dialog is not None and [f.id for f in dialog.preview.will_trash] == [marked[0].file.id]
     dialog.reject()
@@ -121,10 +121,9 @@ def test_not_duplicates_removes_the_group(qtbot, window: MainWindow, photos: Pat
 
 def test_problems_panel_lists_the_corrupt_file(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, photos)
-    with qtbot.waitSignal(window.client.problems_ready, timeout=60_000):
-        scan(qtbot, window)
+    scan(qtbot, window)
     model = window.problems_panel.model
-    assert model.rowCount() == 1
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=20_000)
     problem = model.problem(0)
     assert problem.path == str(photos / "camera" / "broken.jpg")
     assert problem.reason
@@ -148,7 +147,7 @@ def trash_marked(qtbot, window: MainWindow) -> object:  # type: ignore[no-untype
     qtbot.waitUntil(lambda: window.trash_flow.preview_dialog is not None, timeout=20_000)
     dialog = window.trash_flow.preview_dialog
     assert dialog is not None
-    with qtbot.waitSignal(window.client.trash_done, timeout=20_000) as done:
+    with qtbot.waitSignal(window.trash_flow.trashed, timeout=20_000) as done:
         dialog.done(QDialog.DialogCode.Accepted)
     return done.args[0]
 
@@ -167,7 +166,7 @@ def test_journal_lists_batches_and_undoes_the_one_chosen(qtbot, window: MainWind
     assert dialog.isVisible() and dialog.tree.topLevelItemCount() == 1
     assert dialog.tree.topLevelItem(0).text(3) == "in the trash" and dialog.tree.topLevelItem(0).text(2) == "3"
 
-    with qtbot.waitSignal(window.client.undo_done, timeout=20_000) as undone:
+    with qtbot.waitSignal(window.trash_flow.undone, timeout=20_000) as undone:
         dialog.undo_buttons[older.batch_id].click()  # type: ignore[attr-defined]
     assert undone.args[0].batch_id == older.batch_id and len(undone.args[0].restored) == 3
     assert all(Path(t.path).exists() for t in older.trashed)  # type: ignore[attr-defined]
@@ -205,13 +204,13 @@ def test_volume_without_trash_asks_then_quarantines_and_undoes(  # type: ignore[
     qtbot.waitUntil(lambda: window.trash_flow.preview_dialog is not None, timeout=20_000)
     preview = window.trash_flow.preview_dialog
     assert preview is not None and len(preview.preview.quarantined) == 3 and not preview.preview.refused
-    with qtbot.waitSignal(window.client.trash_done, timeout=20_000) as done:
+    with qtbot.waitSignal(window.trash_flow.trashed, timeout=20_000) as done:
         preview.done(QDialog.DialogCode.Accepted)
     assert {t.place for t in done.args[0].trashed} == {"quarantine"}
     assert not any(p.exists() for p in paths) and len(list((photos / ".twinlens-trash" / "files").iterdir())) == 3
     assert not private_trash.exists()
 
-    with qtbot.waitSignal(window.client.undo_done, timeout=20_000) as undone:
+    with qtbot.waitSignal(window.trash_flow.undone, timeout=20_000) as undone:
         window.actions_.undo.trigger()
     assert len(undone.args[0].restored) == 3 and all(p.exists() for p in paths)
 

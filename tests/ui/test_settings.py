@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings
 
 from core.library import Library
 from tests.ui.conftest import OPEN_TIMEOUT_MS
-from ui.ops.client import LibraryClient
+from ui.ops.runner import OpRunner
 from ui.scan.library import FolderPicker
 from ui.shell.main_window import MainWindow
 from ui.shell.settings import FolderSettings
@@ -29,16 +29,16 @@ def test_protected_folders_inside_a_scanned_folder_are_not_added_twice() -> None
 @contextmanager
 def window_over(qtbot, library: Path, settings: QSettings, picker: FolderPicker) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
     """A main window over `library`, closed (and its worker done with the catalog) on leaving."""
-    client = LibraryClient(library)
-    main = MainWindow(client, settings, picker=picker)
+    runner = OpRunner(library)
+    main = MainWindow(runner, settings, picker=picker)
     qtbot.addWidget(main)
-    with qtbot.waitSignal(client.opened, timeout=OPEN_TIMEOUT_MS):
-        client.start()
+    with qtbot.waitSignal(main.opened, timeout=OPEN_TIMEOUT_MS):
+        runner.start()
     try:
         yield main
     finally:
         main.close()
-        assert client.shutdown()
+        assert runner.shutdown()
 
 
 def stored_folders(library: Path) -> FolderSettings:

@@ -12,18 +12,18 @@ from pytest import MonkeyPatch
 from core.cancel import CancelToken
 from core.library import Library
 from tests.ui.conftest import OPEN_TIMEOUT_MS
-from ui.ops.client import LibraryClient
+from ui.ops.runner import OpRunner
 from ui.shell.main_window import MainWindow
 from ui.shell.settings import FolderSettings, load_geometry
 
 
 def test_window_geometry_is_restored(qtbot, tmp_path: Path, settings: QSettings) -> None:  # type: ignore[no-untyped-def]
     def open_window() -> MainWindow:
-        client = LibraryClient(tmp_path / "library")
-        main = MainWindow(client, settings, picker=lambda parent, title: "")
+        runner = OpRunner(tmp_path / "library")
+        main = MainWindow(runner, settings, picker=lambda parent, title: "")
         qtbot.addWidget(main)
-        with qtbot.waitSignal(client.opened, timeout=OPEN_TIMEOUT_MS):
-            client.start()
+        with qtbot.waitSignal(main.opened, timeout=OPEN_TIMEOUT_MS):
+            runner.start()
         return main
 
     first = open_window()
@@ -54,11 +54,11 @@ def test_folders_kept_in_qsettings_move_into_the_library_once(qtbot, tmp_path: P
     )
 
     def folders_shown() -> FolderSettings:
-        client = LibraryClient(tmp_path / "library")
-        main = MainWindow(client, settings, picker=lambda parent, title: "")
+        runner = OpRunner(tmp_path / "library")
+        main = MainWindow(runner, settings, picker=lambda parent, title: "")
         qtbot.addWidget(main)
-        with qtbot.waitSignal(client.opened, timeout=OPEN_TIMEOUT_MS):
-            client.start()
+        with qtbot.waitSignal(main.opened, timeout=OPEN_TIMEOUT_MS):
+            runner.start()
         shown = main.library_panel.folders
         assert main.library_panel.isEnabled()
         main.close()
@@ -87,7 +87,7 @@ def test_download_progress_and_cancel(qtbot, window: MainWindow, monkeypatch: Mo
 
     monkeypatch.setattr("ui.models.download.download_weights", slow_download)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    with qtbot.waitSignal(window.client.models_ready, timeout=OPEN_TIMEOUT_MS):
+    with qtbot.waitSignal(window.models.ready, timeout=OPEN_TIMEOUT_MS):
         window.actions_.models.trigger()
     dialog = window.model_manager
     assert dialog is not None

@@ -2,7 +2,8 @@
 many photos it has embedded; download (with progress and cancel), import a weights file, choose the active
 model (after seeing what will be re-embedded and how long it takes) and the device.
 
-All the work happens elsewhere: the library worker imports, estimates and switches; the downloader fetches.
+All the work happens elsewhere: ops in the library's thread import, estimate and switch (their failures come
+back to this dialog by callback); the downloader fetches in the thread pool.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,8 +32,10 @@ from PySide6.QtWidgets import (
 
 from core.models.manager import ModelStatus, SwitchEstimate, WeightsState
 from ui.models.download import ModelDownloader
-from ui.ops.client import LibraryClient
-from ui.ops.messages import ModelsState, WeightsImported, WorkerFailure
+from ui.models.feed import ModelsFeed
+from ui.ops import library_ops
+from ui.ops.messages import ModelsState, WeightsImported
+from ui.ops.runner import OpFailure, OpRunner
 from ui.review.tiers import SPECS as TIER_SPECS
 from ui.shell.format import count, human_duration
 from ui.shell.settings import IMPORT_FOLDER, read_text, write_text
@@ -60,9 +63,12 @@ def status_text(status: ModelStatus, downloading: int | None = None) -> str:
 
 
 class ModelManagerDialog(QDialog):
+    weights_imported = Signal(object)  # WeightsImported, once the message says so
+
     def __init__(
         self,
-        client: LibraryClient,
+        runner: OpRunner,
+        models: ModelsFeed,
         downloader: ModelDownloader,
         settings: QSettings,
         picker: FilePicker = pick_weights_file,
@@ -71,7 +77,8 @@ class ModelManagerDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Models")
         self.resize(980, 520)
-        self._client = client
+        self._runner = runner
+        self._models = models
         self._downloader = downloader
         self._settings = settings
         self._picker = picker
@@ -80,13 +87,10 @@ class ModelManagerDialog(QDialog):
         self._pending_switch: str | None = None
         self.switch_box: QMessageBox | None = None
         self._build()
-        client.models_ready.connect(self.on_models)
-        client.switch_estimate_ready.connect(self._on_estimate)
-        client.weights_imported.connect(self._on_imported)
-        client.failed.connect(self._on_failed)
+        models.ready.connect(self.on_models)
         downloader.progress.connect(self._on_progress)
         downloader.finished.connect(self._on_download_finished)
-        client.load_models()
+        models.refresh()
 
     def _build(self) -> None:
         self.offline = QLabel(OFFLINE)
@@ -119,7 +123,7 @@ class ModelManagerDialog(QDialog):
         self.use_button = QPushButton("Use this model")
         self.use_button.clicked.connect(self.use_selected)
         self.device = QComboBox()
-        self.device.activated.connect(lambda _i: self._client.set_device(self.device.currentText()))
+        self.device.activated.connect(lambda _i: self.set_device(self.device.currentText()))
         self._layout()
         self._update_controls()
 
@@ -257,7 +261,7 @@ class ModelManagerDialog(QDialog):
         self.progress.hide()
         self.message.setText(f"Could not download {name}: {error}" if error else f"Downloaded {name}.")
         self._refresh_rows()
-        self._client.load_models()
+        self._models.refresh()
 
     def _refresh_rows(self) -> None:
         if self.state is not None:
@@ -275,16 +279,26 @@ class ModelManagerDialog(QDialog):
             self.import_file(status.name, Path(path))
 
     def import_file(self, name: str, path: Path) -> None:
-        """Copy the file into the library and check it loads (in the worker)."""
+        """Copy the file into the library and check it loads (an op in the library thread)."""
         self.message.setText(f"Importing {path.name} for {name} and checking that it loads…")
-        self._client.import_weights(name, path)
+        self._runner.run(
+            library_ops.import_weights_file(name, path), on_done=self._on_imported, on_error=self._failed_and_reload
+        )
 
     def _on_imported(self, imported: WeightsImported) -> None:
         self.message.setText(f"Imported weights for {imported.name}: {imported.path}")
+        self.weights_imported.emit(imported)
 
-    def _on_failed(self, failure: WorkerFailure) -> None:
-        if failure.action.startswith(("import weights", "choose the", "estimate the switch")):
-            self.message.setText(f"Could not {failure.action}: {failure.message}")
+    def _on_failed(self, failure: OpFailure) -> None:
+        self.message.setText(f"Could not {failure.action}: {failure.message}")
+
+    def _failed_and_reload(self, failure: OpFailure) -> None:
+        """What the library holds now shows again (a half-done import, the device that stayed)."""
+        self._on_failed(failure)
+        self._models.refresh()
+
+    def set_device(self, device: str) -> None:
+        self._runner.run(library_ops.set_device(device), on_error=self._failed_and_reload)
 
     # --- switch ---------------------------------------------------------------------------------------------
 
@@ -294,7 +308,7 @@ class ModelManagerDialog(QDialog):
             return
         self._pending_switch = status.name
         self.message.setText(f"Counting what {status.name} has to embed…")
-        self._client.estimate_switch(status.name)
+        self._runner.run(library_ops.estimate_switch(status.name), on_done=self._on_estimate, on_error=self._on_failed)
 
     def _on_estimate(self, estimate: SwitchEstimate) -> None:
         if estimate.model != self._pending_switch:
@@ -331,4 +345,4 @@ class ModelManagerDialog(QDialog):
         if self.state is not None and self.state.active == name:
             return
         self.message.setText(f"{name} is now the active model. Scan to embed new photos with it.")
-        self._client.set_active_model(name)
+        self._runner.run(library_ops.set_active_model(name), on_error=self._on_failed)

@@ -1,66 +1,41 @@
-"""Plain, frozen messages the GUI and its worker exchange (beside the engine's own entities)."""
+"""Plain, frozen answers of the GUI's ops (beside the engine's own entities)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.entities import DuplicateGroup, Tier
+from core.entities import Changes, DuplicateGroup, Tier
 from core.models.manager import ModelStatus
 from core.models.service import QueryResult
 from core.tiers.keep import KeepRule
+from ui.shell.settings import FolderSettings
 
 
 @dataclass(frozen=True)
 class LibraryOpened:
     directory: Path
     keep_rules: tuple[KeepRule, ...]
-    protected: tuple[str, ...]
+    folders: FolderSettings  # the library's own, with any an earlier version kept in QSettings added
 
-
-@dataclass(frozen=True)
-class GroupsQuery:
-    """Regroup these tiers at these thresholds (None: the engine's default)."""
-
-    thresholds: tuple[tuple[Tier, float | None], ...]
-    generation: int = 0
+    @property
+    def changes(self) -> Changes:
+        """Every view shows this library for the first time."""
+        return Changes.ALL
 
 
 @dataclass(frozen=True)
 class GroupsResult:
+    """A tier's groups at a threshold (None: the engine's default), or why the tier cannot be shown."""
+
     tier: Tier
     threshold: float | None
     groups: tuple[DuplicateGroup, ...]
     unavailable: str | None = None
-    generation: int = 0
 
     @property
     def available(self) -> bool:
         return self.unavailable is None
-
-
-@dataclass(frozen=True)
-class WorkerFailure:
-    action: str
-    message: str
-
-
-@dataclass(frozen=True)
-class ImageQuery:
-    """Find the photos closest to these image files (they need not be in the library)."""
-
-    paths: tuple[Path, ...]
-    k: int = 24
-    generation: int = 0
-
-
-@dataclass(frozen=True)
-class TextQuery:
-    """Find the photos that match a description (CLIP models only)."""
-
-    text: str
-    k: int = 24
-    generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,7 +46,6 @@ class QueryAnswer:
     results: tuple[QueryResult, ...]
     model: str | None
     seconds: float
-    generation: int = 0
     error: str | None = None
 
 
@@ -101,3 +75,7 @@ class ModelsState:
 class WeightsImported:
     name: str
     path: Path
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.MODELS

@@ -1,7 +1,7 @@
 """Search panel: find photos like one you drop, paste or choose, or (with a CLIP model) by a description.
 
-The query image need not be in the library: the worker embeds it on the fly with the active model. Pasted
-pixels are written to a temporary PNG by the thread pool, never in the GUI thread.
+The query image need not be in the library: an op embeds it on the fly with the active model. Pasted pixels are
+written to a temporary PNG in the thread pool (ui/ops/background.py), never in the GUI thread.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QModelIndex, QSettings, Qt, QThreadPool, QUrl, Signal
+from PySide6.QtCore import QMimeData, QModelIndex, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -26,8 +26,11 @@ from PySide6.QtWidgets import (
 
 from core.models.service import QueryResult
 from core.scan.sniff import NON_IMAGE_EXTENSIONS
-from ui.ops.client import LibraryClient
+from ui.models.feed import ModelsFeed
+from ui.ops import library_ops
+from ui.ops.background import run_in_background
 from ui.ops.messages import ModelsState, QueryAnswer
+from ui.ops.runner import Op, OpRunner
 from ui.query.results import ResultsGrid, ResultsModel
 from ui.shell.actions import action_button, action_row
 from ui.shell.settings import QUERY_FOLDER, read_text, write_text
@@ -90,11 +93,10 @@ class QueryPanel(QWidget):
     results_shown = Signal(object)  # QueryAnswer, once the grid shows it
     review_requested = Signal(int)  # a result's file id: show its group in Review
 
-    _pasted = Signal(object)  # Path | None, from the thread pool
-
     def __init__(
         self,
-        client: LibraryClient,
+        runner: OpRunner,
+        models: ModelsFeed,
         thumbnails: ThumbnailCache,
         settings: QSettings,
         result_actions: Sequence[QAction],
@@ -103,7 +105,7 @@ class QueryPanel(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._client = client
+        self._runner = runner
         self._settings = settings
         self._picker = picker
         self.opener: UrlOpener = QDesktopServices.openUrl
@@ -128,9 +130,7 @@ class QueryPanel(QWidget):
         self.status = QLabel("No search yet.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._pasted.connect(self._on_pasted)
-        client.query_done.connect(self.on_answer)
-        client.models_ready.connect(self.on_models)
+        models.ready.connect(self.on_models)
         self._layout(result_actions, choose)
         self.setAcceptDrops(True)
         self._set_text_enabled("Waiting for the library to open…")
@@ -180,7 +180,7 @@ class QueryPanel(QWidget):
             return False
         self._started = time.perf_counter()
         self.status.setText("Searching with the pasted image…")
-        QThreadPool.globalInstance().start(lambda: self._pasted.emit(_save_or_none(image)))
+        run_in_background(lambda _progress: _save_or_none(image), on_done=self._on_pasted, context=self)
         return True
 
     def _on_pasted(self, path: Path | None) -> None:
@@ -200,7 +200,7 @@ class QueryPanel(QWidget):
         self._started = time.perf_counter() if started is None else started
         names = ", ".join(p.name for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
         self.status.setText(f"Searching for photos like {names}…")
-        self._latest = self._client.query_images(list(paths))
+        self._ask(library_ops.query_images(list(paths)))
 
     def search_text(self) -> None:
         text = self.text.text().strip()
@@ -208,12 +208,17 @@ class QueryPanel(QWidget):
             return
         self._started = time.perf_counter()
         self.status.setText(f"Searching for “{text}”…")
-        self._latest = self._client.query_text(text)
+        self._ask(library_ops.query_text(text))
 
     # --- answers ------------------------------------------------------------------------------------------
 
-    def on_answer(self, answer: QueryAnswer) -> None:
-        if answer.generation != self._latest:
+    def _ask(self, op: Op[QueryAnswer]) -> None:
+        self._latest += 1
+        asked = self._latest
+        self._runner.run(op, on_done=lambda answer: self.on_answer(answer, asked))
+
+    def on_answer(self, answer: QueryAnswer, asked: int) -> None:
+        if asked != self._latest:
             return  # an older search finished after a newer one was asked for
         self.last_answer = answer
         self.model.set_results(answer.results)

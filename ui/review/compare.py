@@ -6,8 +6,8 @@ A (left) is the reference, at first the photo the keep rules keep; B (right) is 
 flicking it shows both photos in the same place. Marks go straight back to Review's marks, and T is not offered where
 Review would refuse the mark (a protected photo, or the last unmarked one of the group).
 
-Full-resolution images are decoded with Pillow in the thread pool (EXIF orientation applied there); the GUI
-thread only paints the finished QImage.
+Full-resolution images are decoded with Pillow in the thread pool (ui/ops/background.py; EXIF orientation applied
+there); the GUI thread only paints the finished QImage.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSettings, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QBrush,
@@ -45,6 +46,8 @@ from PySide6.QtWidgets import (
 
 from core.entities import DuplicateGroup, GroupMember
 from core.scan.decode import DecodeError, decode_user_file
+from ui.ops.background import run_in_background
+from ui.ops.runner import Progress
 from ui.shell.format import capture_date, human_size
 from ui.shell.settings import COMPARE_ZOOM, read_text, write_text
 
@@ -58,6 +61,10 @@ KEYS_HELP = (
 )
 
 
+def _decode(path: str, _progress: Progress) -> QImage:
+    return load_full_image(path)
+
+
 def load_full_image(path: str) -> QImage:
     """Decode at full resolution, upright (EXIF orientation applied); a null QImage when unreadable, not a photo
     or too large (core.scan.decode checks the header, the size and the pixel count before decoding)."""
@@ -68,22 +75,6 @@ def load_full_image(path: str) -> QImage:
     data = rgb.tobytes()
     image = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
     return image.copy()  # own the pixels: `data` goes away with this function
-
-
-class ImageLoads(QObject):
-    """Carries finished decodes from the pool to the GUI thread. Not parented to the dialog, so a decode that
-    finishes after the dialog closed still has a live object to report to."""
-
-    loaded = Signal(int, QImage)  # file id, image (null when unreadable)
-
-
-class _LoadJob(QRunnable):
-    def __init__(self, loads: ImageLoads, file_id: int, path: str) -> None:
-        super().__init__()
-        self._loads, self._file_id, self._path = loads, file_id, path
-
-    def run(self) -> None:
-        self._loads.loaded.emit(self._file_id, load_full_image(self._path))
 
 
 @dataclass
@@ -332,8 +323,6 @@ class CompareDialog(QDialog):
         self._can_mark = can_mark  # Review's rules: never a protected photo, never a group's last unmarked one
         self._settings = settings
         self._images: dict[int, QImage] = {}
-        self._loads = ImageLoads()
-        self._loads.loaded.connect(self._on_loaded)
         self.a = next((i for i, m in enumerate(self.members) if m.keep), 0)
         ids = [m.file.id for m in self.members]
         start = ids.index(start_file) if start_file in ids else -1
@@ -396,10 +385,10 @@ class CompareDialog(QDialog):
     # --- images -------------------------------------------------------------------------------------------
 
     def _load_all(self) -> None:
-        pool = QThreadPool.globalInstance()
+        """A and B first. A decode that finishes after the dialog closed is dropped (context)."""
         for index in [self.a, self.b] + [i for i in range(len(self.members)) if i not in (self.a, self.b)]:
-            member = self.members[index]
-            pool.start(_LoadJob(self._loads, member.file.id, member.file.path))
+            file = self.members[index].file
+            run_in_background(partial(_decode, file.path), partial(self._on_loaded, file.id), context=self)
 
     def _on_loaded(self, file_id: int, image: QImage) -> None:
         self._images[file_id] = image

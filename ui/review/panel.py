@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedWidget, QTabBar, QVBoxLayout, QWidget
 
-from core.entities import DuplicateGroup, Tier, TrashRequest
+from core.entities import Changes, DuplicateGroup, Tier, TrashRequest
 from core.tiers.review import MarkChange, find_member
-from ui.ops.client import LibraryClient
+from ui.ops import library_ops
 from ui.ops.messages import GroupsResult
+from ui.ops.runner import OpChanges, OpRunner
 from ui.review.compare import CompareDialog
 from ui.review.model import GroupTreeModel
 from ui.review.tiers import MODEL_HELP, SPECS, TIER_SPECS, TierSpec
@@ -21,6 +23,19 @@ from ui.shell.format import human_size
 from ui.shell.thumbnails import ThumbnailCache
 
 SLIDER_DEBOUNCE_MS = 250
+REGROUP = Changes.FILES | Changes.GROUPS | Changes.DECISIONS  # what groups are made from
+ALL_TIERS = tuple(spec.tier for spec in TIER_SPECS)
+
+
+def tiers_holding(results: dict[Tier, GroupsResult], paths: frozenset[str]) -> set[Tier]:
+    """The tiers whose shown groups hold one of these files; Similar with Copy (it is built over copy clusters,
+    so a copy leaving can split a similar group that shows only its cluster's representative)."""
+    held = {
+        tier
+        for tier, result in results.items()
+        if any(member.file.path in paths for group in result.groups for member in group.members)
+    }
+    return held | {Tier.SIMILAR} if Tier.COPY in held else held
 
 
 class TierBar(QTabBar):
@@ -48,7 +63,7 @@ class TierBar(QTabBar):
 
 
 class ThresholdControl(QWidget):
-    """A slider per tier; a change is sent after a short pause so dragging does not flood the worker."""
+    """A slider per tier; a change is sent after a short pause so dragging does not flood the library thread."""
 
     changed = Signal(object, object)  # Tier, threshold
 
@@ -105,21 +120,23 @@ class ThresholdControl(QWidget):
 
 class ReviewPanel(QWidget):
     message = Signal(str)
+    groups_ready = Signal(object)  # GroupsResult, each one shown (answers to older requests are dropped)
 
     def __init__(
         self,
-        client: LibraryClient,
+        runner: OpRunner,
         thumbnails: ThumbnailCache,
         actions: list[QAction],
         parent: QWidget | None = None,
         settings: QSettings | None = None,
     ) -> None:
         super().__init__(parent)
-        self._client = client
+        self._runner = runner
         self._settings = settings if settings is not None else QSettings()
         self.compare_dialog: CompareDialog | None = None
         self._results: dict[Tier, GroupsResult] = {}
-        self._latest: dict[Tier, int] = {}
+        self._latest: dict[Tier, int] = {}  # the newest request per tier: older answers are stale
+        self._asked = 0
         self._reselect_pending = False
         self.model = GroupTreeModel(thumbnails, self)
         self.view = GroupView(self.model)
@@ -147,6 +164,7 @@ class ReviewPanel(QWidget):
         self._layout(actions)
         self.threshold.show_tier(Tier.EXACT)
         self._update_footer()
+        runner.changed.connect(self.on_changed)
 
     def _layout(self, actions: list[QAction]) -> None:
         top = QHBoxLayout()
@@ -162,28 +180,44 @@ class ReviewPanel(QWidget):
 
     # --- groups -------------------------------------------------------------------------------------------
 
-    def refresh_all(self) -> None:
-        """The library changed: regroup every tier at its current threshold."""
-        thresholds = [(spec.tier, self.threshold.threshold(spec.tier)) for spec in TIER_SPECS]
-        generation = self._client.load_groups(thresholds)
-        for tier, _ in thresholds:
-            self._latest[tier] = generation
+    def on_changed(self, changed: OpChanges) -> None:
+        """Regroup only when what groups are made from changed, and after a trash only the tiers it touched."""
+        if changed.changes & REGROUP:
+            self.refresh(self.tiers_to_regroup(changed))
+
+    def tiers_to_regroup(self, changed: OpChanges) -> list[Tier]:
+        if changed.paths is None or changed.changes & (Changes.GROUPS | Changes.DECISIONS):
+            return list(ALL_TIERS)
+        held = tiers_holding(self._results, changed.paths)
+        return [tier for tier in ALL_TIERS if tier in held or tier not in self._results]
+
+    def refresh(self, tiers: Sequence[Tier]) -> None:
+        """Regroup these tiers at their current thresholds (one op each: the first tier shows without waiting
+        for the others)."""
+        for tier in tiers:
+            self._request(tier, self.threshold.threshold(tier))
+
+    def _request(self, tier: Tier, threshold: float | None) -> None:
+        self._asked += 1
+        asked = self._latest[tier] = self._asked
+        self._runner.run(library_ops.load_groups(tier, threshold), on_done=lambda r: self.on_groups(r, asked))
 
     def result(self, tier: Tier) -> GroupsResult | None:
-        """The latest groups shown for a tier (None until the worker has answered)."""
+        """The latest groups shown for a tier (None until the library has answered)."""
         return self._results.get(tier)
 
     def _on_threshold(self, tier: Tier, threshold: float | None) -> None:
-        self._latest[tier] = self._client.load_groups([(tier, threshold)])
+        self._request(tier, threshold)
 
-    def on_groups(self, result: GroupsResult) -> None:
-        if result.generation < self._latest.get(result.tier, 0):
+    def on_groups(self, result: GroupsResult, asked: int) -> None:
+        if asked < self._latest.get(result.tier, 0):
             return  # an answer to an older request
         self._results[result.tier] = result
         self.tiers.show_result(result)
         self.model_help.setVisible(any(not r.available for r in self._results.values()))
         if result.tier == self.tiers.tier():
             self._show(result)
+        self.groups_ready.emit(result)
 
     def _on_tier_changed(self, _index: int) -> None:
         tier = self.tiers.tier()
@@ -224,7 +258,7 @@ class ReviewPanel(QWidget):
         if group is None:
             self.message.emit("Select a group first.")
             return
-        self._client.mark_not_duplicates(group)
+        self._runner.run(library_ops.mark_not_duplicates(group))
         self.message.emit(f"{len(group.members)} files will no longer be grouped together.")
 
     def trash_request(self) -> TrashRequest | None:

@@ -82,7 +82,7 @@ class FolderListEditor(QGroupBox):
 
 
 class LibraryPanel(QWidget):
-    """Edits FolderSettings; the window stores them in the library (through the worker) and shows the library's."""
+    """Edits FolderSettings; the window stores them in the library (through an op) and shows the library's."""
 
     folders_changed = Signal(object)  # FolderSettings
 

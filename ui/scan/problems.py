@@ -8,7 +8,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from core.entities import Problem
+from core.entities import Changes, Problem
+from ui.ops import library_ops
+from ui.ops.runner import OpChanges, OpRunner
 from ui.shell.format import count
 
 HEADERS = ("File", "Problem", "Reason")
@@ -46,8 +48,12 @@ class ProblemsModel(QAbstractTableModel):
 
 
 class ProblemsPanel(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    """Lists the library's problems again whenever an op changes them (a scan, a library opened)."""
+
+    def __init__(self, runner: OpRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._runner = runner
+        runner.changed.connect(self.on_changed)
         self.model = ProblemsModel(self)
         self.summary = QLabel("No problems: every file could be read.")
         self.table = QTableView()
@@ -63,6 +69,10 @@ class ProblemsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.table)
+
+    def on_changed(self, changed: OpChanges) -> None:
+        if changed.changes & Changes.PROBLEMS:
+            self._runner.run(library_ops.problems(), on_done=self.on_problems)
 
     def on_problems(self, problems: Sequence[Problem]) -> None:
         self.model.set_problems(problems)

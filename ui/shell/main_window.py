@@ -1,23 +1,29 @@
-"""The main window: holds the panels, routes the actions, and shuts the worker down cleanly on close."""
+"""The main window: holds the panels, routes the actions, and shuts the library thread down cleanly on close.
+
+Panels ask the library for what they show through the op runner and refresh on its `changed` flags; the window
+only opens the library, reports failures and notices, and routes the menu actions."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from core.entities import ScanSummary
 from core.tiers.keep import DEFAULT_RULES, KeepRule
 from ui.models.download import ModelDownloader
+from ui.models.feed import ModelsFeed
 from ui.models.manager import ModelManagerDialog
-from ui.ops.client import LibraryClient
-from ui.ops.messages import LibraryOpened, ModelsState, WorkerFailure
+from ui.ops import library_ops
+from ui.ops.messages import LibraryOpened
+from ui.ops.runner import OpFailure, OpRunner
 from ui.query.panel import QueryPanel
 from ui.review.keep_rules import KeepRulesDialog
 from ui.review.panel import ReviewPanel
+from ui.scan.control import ScanControl
 from ui.scan.library import FolderPicker, LibraryPanel, pick_folder
 from ui.scan.panel import ScanPanel, scan_request
 from ui.scan.problems import ProblemsPanel
@@ -40,15 +46,18 @@ def app_icon() -> QIcon:
 
 
 class MainWindow(QMainWindow):
+    opened = Signal(object)  # LibraryOpened, once the library is open and its folders shown
+
     def __init__(
         self,
-        client: LibraryClient,
+        runner: OpRunner,
         settings: QSettings,
         picker: FolderPicker = pick_folder,
         parent: QWidget | None = None,
     ) -> None:
+        """Asks the runner to open the library (it does once started)."""
         super().__init__(parent)
-        self.client = client
+        self.runner = runner
         self.settings = settings
         self.setWindowTitle("Twinlens — duplicate photos")
         self.setWindowIcon(app_icon())
@@ -60,22 +69,24 @@ class MainWindow(QMainWindow):
         self.thumbnails = ThumbnailCache(parent=self)
         self.result_thumbnails = ThumbnailCache(RESULT_THUMB_SIZE, parent=self)
         self.downloader = ModelDownloader(self)
-        self.models_state: ModelsState | None = None
+        self.scans = ScanControl(runner, self)
+        self.models = ModelsFeed(runner, self)
         self.model_manager: ModelManagerDialog | None = None
         self._rules: tuple[KeepRule, ...] = DEFAULT_RULES
         self._legacy_folders = load_legacy_folders(settings)
-        client.migrate_folders(self._legacy_folders)
         self.library_panel = LibraryPanel(FolderSettings(), picker)
         self.library_panel.setEnabled(False)  # until the library's folders arrive
         self.scan_panel = ScanPanel(self.actions_.scan, self.actions_.cancel_scan)
         a = self.actions_
         review_actions = [a.auto_select, a.keep_rules, a.clear_marks, a.not_duplicates, a.trash, a.undo]
         review_actions.insert(0, a.compare)
-        self.review_panel = ReviewPanel(client, self.thumbnails, review_actions, settings=settings)
+        self.review_panel = ReviewPanel(runner, self.thumbnails, review_actions, settings=settings)
         result_actions = [a.open_result, a.reveal_result, a.result_in_review]
-        self.query_panel = QueryPanel(client, self.result_thumbnails, settings, result_actions, a.choose_query)
-        self.problems_panel = ProblemsPanel()
-        self.trash_flow = TrashFlow(client, self.review_panel.trash_request, self)
+        self.query_panel = QueryPanel(
+            runner, self.models, self.result_thumbnails, settings, result_actions, a.choose_query
+        )
+        self.problems_panel = ProblemsPanel(runner)
+        self.trash_flow = TrashFlow(runner, self.review_panel.trash_request, self)
         self.keep_rules_dialog: KeepRulesDialog | None = None
         self.last_box: QMessageBox | None = None
         self.tabs = QTabWidget()
@@ -85,7 +96,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._build_menus()
         self._connect_actions()
-        self._connect_client()
+        self._connect_runner()
+        runner.run(library_ops.open_library(self._legacy_folders), on_done=self._on_opened)
 
     def _panels(self) -> list[tuple[QWidget, str]]:
         return [
@@ -114,7 +126,7 @@ class MainWindow(QMainWindow):
     def _connect_actions(self) -> None:
         a = self.actions_
         a.scan.triggered.connect(self.start_scan)
-        a.cancel_scan.triggered.connect(self.client.cancel_scan)
+        a.cancel_scan.triggered.connect(self.scans.cancel)
         a.auto_select.triggered.connect(self.review_panel.auto_select)
         a.keep_rules.triggered.connect(self.edit_keep_rules)
         a.clear_marks.triggered.connect(self.review_panel.clear_marks)
@@ -135,35 +147,29 @@ class MainWindow(QMainWindow):
         self.review_panel.message.connect(self.show_message)
         self.trash_flow.message.connect(self.show_message)
 
-    def _connect_client(self) -> None:
-        c = self.client
-        c.opened.connect(self._on_opened)
-        c.folders_ready.connect(self._on_folders_loaded)
-        c.scan_started.connect(self.scan_panel.on_started)
-        c.scan_started.connect(lambda: self.actions_.set_scanning(True))
-        c.scan_progress.connect(self.scan_panel.on_progress)
-        c.scan_finished.connect(self._on_scan_finished)
-        c.groups_ready.connect(self.review_panel.on_groups)
-        c.problems_ready.connect(self.problems_panel.on_problems)
-        c.keep_rules_ready.connect(self._on_keep_rules)
-        c.library_changed.connect(self.review_panel.refresh_all)
-        c.failed.connect(self._on_failed)
-        c.notice.connect(self._on_notice)
-        c.models_ready.connect(self._on_models)
+    def _connect_runner(self) -> None:
+        self.runner.failed.connect(self._on_failed)
+        self.runner.notice.connect(self._on_notice)
+        self.models.ready.connect(self.scan_panel.on_models)
+        s = self.scans
+        s.started.connect(self.scan_panel.on_started)
+        s.started.connect(lambda: self.actions_.set_scanning(True))
+        s.progress.connect(self.scan_panel.on_progress)
+        s.finished.connect(self._on_scan_finished)
+        s.refused.connect(self._on_notice)
 
     # --- reactions ------------------------------------------------------------------------------------------
 
     def _on_opened(self, opened: LibraryOpened) -> None:
+        """The panels load what they show from the runner's `changed` (everything, for a library just opened)."""
         self._rules = opened.keep_rules
+        self._show_folders(opened.folders)
         self.thumbnails.attach(opened.directory)
         self.result_thumbnails.attach(opened.directory)
-        self.review_panel.refresh_all()
         self.show_message(f"Library: {opened.directory}")
+        self.opened.emit(opened)
 
-    def _on_keep_rules(self, rules: tuple[KeepRule, ...]) -> None:
-        self._rules = rules
-
-    def _on_folders_loaded(self, folders: FolderSettings) -> None:
+    def _show_folders(self, folders: FolderSettings) -> None:
         """The library's folders (the same the command line uses); any kept in QSettings are in there now."""
         self.library_panel.set_folders(folders)
         self.library_panel.setEnabled(True)
@@ -172,7 +178,7 @@ class MainWindow(QMainWindow):
             self._legacy_folders = FolderSettings()
 
     def _on_folders_changed(self, folders: FolderSettings) -> None:
-        self.client.set_folders(folders)
+        self.runner.run(library_ops.set_folders(folders))
 
     def _on_scan_finished(self, summary: ScanSummary | None) -> None:
         self.actions_.set_scanning(False)
@@ -182,11 +188,7 @@ class MainWindow(QMainWindow):
         if summary is not None:
             self.show_message("Scan cancelled." if summary.cancelled else f"Scan finished: {summary.seen:,} files.")
 
-    def _on_models(self, state: ModelsState) -> None:
-        self.models_state = state
-        self.scan_panel.on_models(state)
-
-    def _on_failed(self, failure: WorkerFailure) -> None:
+    def _on_failed(self, failure: OpFailure) -> None:
         self.show_message(f"Could not {failure.action}: {failure.message}")
         self._inform(QMessageBox.Icon.Warning, f"Could not {failure.action}.\n\n{failure.message}")
 
@@ -195,7 +197,7 @@ class MainWindow(QMainWindow):
         self._inform(QMessageBox.Icon.Information, text)
 
     def _inform(self, icon: QMessageBox.Icon, text: str) -> None:
-        """A window-modal box that does not block the event loop (the worker keeps reporting meanwhile)."""
+        """A window-modal box that does not block the event loop (the library thread keeps reporting meanwhile)."""
         box = QMessageBox(icon, "Twinlens", text, QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.last_box = box
@@ -213,15 +215,17 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.library_panel)
             self.show_message("Add a folder to scan first (Library → Folders to scan).")
             return
-        request = scan_request(request, self.models_state)
+        request = scan_request(request, self.models.state)
         model = request.model
-        if self.client.start_scan(request):
+        if self.scans.start(request):
             self.tabs.setCurrentWidget(self.scan_panel)
             self.show_message(f"Scanning with {model}." if model else "Scanning without an image model.")
 
     def open_models(self) -> None:
         if self.model_manager is None:
-            self.model_manager = ModelManagerDialog(self.client, self.downloader, self.settings, parent=self)
+            self.model_manager = ModelManagerDialog(
+                self.runner, self.models, self.downloader, self.settings, parent=self
+            )
         self.model_manager.show()
         self.model_manager.raise_()
 
@@ -259,16 +263,26 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _apply_keep_rules(self, dialog: KeepRulesDialog) -> None:
+        """The review panel regroups on the GROUPS this changes, then marks what the new rules do not keep."""
+        rules = dialog.rules()
         self.review_panel.reselect_after_regroup()
-        self.client.set_keep_rules(dialog.rules())
+        self.runner.run(library_ops.set_keep_rules(rules), on_done=lambda _changes: self._keep(rules))
+
+    def _keep(self, rules: tuple[KeepRule, ...]) -> None:
+        self._rules = rules
+
+    @property
+    def keep_rules(self) -> tuple[KeepRule, ...]:
+        """The library's keep rules, as last stored."""
+        return self._rules
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Cancel a running scan and wait for the worker to commit and close the catalog."""
-        if self.client.scanning:
+        """Cancel a running scan and wait for the library thread to commit and close the catalog."""
+        if self.scans.running:
             self.show_message("Cancelling the scan…")
         save_geometry(self.settings, self.saveGeometry())
         self.downloader.cancel()
         self.thumbnails.shutdown()
         self.result_thumbnails.shutdown()
-        self.client.shutdown()
+        self.runner.shutdown()
         event.accept()

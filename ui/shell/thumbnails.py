@@ -1,6 +1,6 @@
 """Thumbnails, loaded lazily off the GUI thread and cached.
 
-A dedicated reader thread opens its own catalog connection (SQLite WAL allows readers beside the worker's
+A dedicated reader thread opens its own catalog connection (SQLite WAL allows readers beside the library thread's
 writer), reads the stored JPEG bytes and decodes and scales them into a QImage; the GUI thread only turns
 the finished QImage into a QPixmap. Requests are a bounded, newest-first queue: when the person scrolls fast,
 rows that went by long ago are dropped instead of decoded.
@@ -117,7 +117,7 @@ class ThumbnailCache(QObject):
         self._placeholder: QPixmap | None = None
 
     def attach(self, library_dir: Path) -> None:
-        """Start reading from this library (called once the worker has opened it)."""
+        """Start reading from this library (called once the library thread has opened it)."""
         if self._thread is not None:
             return
         self._thread = QThread()

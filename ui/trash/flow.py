@@ -1,5 +1,5 @@
 """Trash marked → (quarantine consent) → preview → confirm → outcome; Undo → outcome; the journal with an Undo
-per batch. Every step runs in the worker."""
+per batch. Every step is an op in the library's thread; the journal shows again whenever an op changes it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
+from core.entities import Changes
 from core.safety.trash import JournalBatch, TrashOutcome, TrashPreview, TrashRequest, UndoOutcome
-from ui.ops.client import LibraryClient
+from ui.ops import library_ops
+from ui.ops.runner import OpChanges, OpRunner
 from ui.trash.dialogs import (
     TrashPreviewDialog,
     outcome_box,
@@ -23,12 +25,13 @@ NOTHING_MARKED = "Nothing is marked. Mark files with Space, or use Auto-select."
 
 
 class TrashFlow(QObject):
-    trashed = Signal(object)  # TrashOutcome, after the outcome is known
+    trashed = Signal(object)  # TrashOutcome, after the outcome is shown
+    undone = Signal(object)  # UndoOutcome, after the outcome is shown
     message = Signal(str)  # a one-line report for the status bar
 
-    def __init__(self, client: LibraryClient, request: Callable[[], TrashRequest | None], parent: QWidget) -> None:
+    def __init__(self, runner: OpRunner, request: Callable[[], TrashRequest | None], parent: QWidget) -> None:
         super().__init__(parent)
-        self._client = client
+        self._runner = runner
         self._request = request
         self._window = parent
         self._pending: TrashRequest | None = None
@@ -37,10 +40,7 @@ class TrashFlow(QObject):
         self.consent_box: QMessageBox | None = None
         self.journal_dialog: JournalDialog | None = None
         self.last_box: QMessageBox | None = None
-        client.trash_preview_ready.connect(self._on_preview)
-        client.trash_done.connect(self._on_trashed)
-        client.undo_done.connect(self._on_undone)
-        client.journal_ready.connect(self._on_journal)
+        runner.changed.connect(self._on_changed)
 
     def start(self) -> None:
         request = self._request()
@@ -49,23 +49,29 @@ class TrashFlow(QObject):
             return
         self._pending = request
         self._consent_asked = False
-        self._client.preview_trash(request)
+        self._preview(request)
+
+    def _preview(self, request: TrashRequest) -> None:
+        self._runner.run(library_ops.preview_trash(request), on_done=self._on_preview)
 
     def undo(self) -> None:
         """Plain undo: the newest batch that can be undone and has not failed before."""
-        self._client.undo()
+        self._runner.run(library_ops.undo(), on_done=self._on_undone)
 
     def undo_batch(self, batch_id: str) -> None:
-        self._client.undo(batch_id)
+        self._runner.run(library_ops.undo(batch_id), on_done=self._on_undone)
 
     def show_journal(self) -> None:
         if self.journal_dialog is None:
             self.journal_dialog = JournalDialog(self._window)
             self.journal_dialog.undo_requested.connect(self.undo_batch)
-            self.journal_dialog.refresh_requested.connect(self._client.load_journal)
+            self.journal_dialog.refresh_requested.connect(self.load_journal)
         self.journal_dialog.show()
         self.journal_dialog.raise_()
-        self._client.load_journal()
+        self.load_journal()
+
+    def load_journal(self) -> None:
+        self._runner.run(library_ops.journal(), on_done=self._on_journal)
 
     # --- the trash: consent for volumes without a trash, then the preview -----------------------------------------
 
@@ -90,8 +96,8 @@ class TrashFlow(QObject):
     def _on_consent(self, agreed: bool, preview: TrashPreview) -> None:
         self.consent_box = None
         if agreed and self._pending is not None:
-            self._client.allow_quarantine(preview.needs_consent)
-            self._client.preview_trash(self._pending)  # queued after the consent: the files now have a place
+            self._runner.run(library_ops.allow_quarantine(preview.needs_consent))
+            self._preview(self._pending)  # runs after the consent: the files now have a place
             return
         self._on_preview(preview)
 
@@ -102,8 +108,8 @@ class TrashFlow(QObject):
             self.message.emit("Nothing was moved to the trash.")
             return
         # Only what the person saw and confirmed: refused files stay out of the request.
-        confirmed = tuple(info.id for info in preview.will_trash)
-        self._client.trash(TrashRequest(file_ids=confirmed, groups=request.groups))
+        confirmed = TrashRequest(tuple(info.id for info in preview.will_trash), request.groups)
+        self._runner.run(library_ops.trash(confirmed), on_done=self._on_trashed)
 
     # --- outcomes -------------------------------------------------------------------------------------------------
 
@@ -111,20 +117,20 @@ class TrashFlow(QObject):
         summary, details = trash_outcome_text(outcome)
         self._show("Moved to trash", summary, details)
         self.trashed.emit(outcome)
-        self._refresh_journal()
 
     def _on_undone(self, outcome: UndoOutcome) -> None:
         summary, details = undo_outcome_text(outcome)
         self._show("Undo", summary, details)
-        self._refresh_journal()
+        self.undone.emit(outcome)
 
     def _on_journal(self, batches: Sequence[JournalBatch]) -> None:
         if self.journal_dialog is not None:
             self.journal_dialog.show_batches(batches)
 
-    def _refresh_journal(self) -> None:
-        if self.journal_dialog is not None and self.journal_dialog.isVisible():
-            self._client.load_journal()
+    def _on_changed(self, changed: OpChanges) -> None:
+        """A trash, an undo or a "not duplicates" decision: the open journal shows it."""
+        if changed.changes & Changes.JOURNAL and self.journal_dialog is not None and self.journal_dialog.isVisible():
+            self.load_journal()
 
     def _show(self, title: str, summary: str, details: str) -> None:
         self.message.emit(summary)
