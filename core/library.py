@@ -12,7 +12,7 @@ from core.cancel import NEVER_CANCELLED, CancelToken
 from core.entities import DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
 from core.models.service import ModelService
 from core.places import canonical_paths
-from core.safety.quarantine import allow_quarantine, consented_volumes
+from core.safety.quarantine import allow_quarantine
 from core.safety.trash import (
     JournalBatch,
     TrashBackend,
@@ -34,7 +34,6 @@ from core.tiers.groups import embedding_groups, exact_groups, perceptual_groups
 from core.tiers.keep import DEFAULT_RULES, KeepRule, parse_rules
 
 MODEL_FREE_TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
-SCAN_FOLDERS, PROTECTED_FOLDERS, EXCLUDED_FOLDERS = "scan_folders", "protected_folders", "excluded_folders"
 FolderPath = str | os.PathLike[str]
 
 
@@ -70,7 +69,7 @@ class Library:
             with self.writer.try_hold("open") as nobody_writes:
                 if nobody_writes:
                     catalog = Catalog(self.dir)
-                    catalog.mark_interrupted_scans()
+                    catalog.scans.mark_interrupted()
                     return catalog
                 if schema_is_current(self.dir / DB_NAME):
                     return Catalog(self.dir)  # nothing to migrate: no write
@@ -96,7 +95,7 @@ class Library:
         stages: Sequence[ScanStage] = (),
     ) -> ScanSummary:
         """Scan; with request.model, also embed (MissingWeightsError before anything is read if it can't)."""
-        self.catalog.mark_interrupted_scans()  # holding the writer lock: no other scan is alive
+        self.catalog.scans.mark_interrupted()  # holding the writer lock: no other scan is alive
         # The library's excluded folders apply to every scan, the CLI's as the GUI's.
         excluded = dict.fromkeys([*request.excluded, *map(Path, self.excluded_folders())])
         request = dataclasses.replace(request, excluded=tuple(excluded))
@@ -145,7 +144,7 @@ class Library:
         return self.models.take_notices()
 
     def problems(self) -> list[Problem]:
-        return self.catalog.problems()
+        return self.catalog.problems.all()
 
     # --- trash: verified moves to the system trash, journaled and undoable (see core/safety/trash.py) ----------------
 
@@ -178,40 +177,40 @@ class Library:
         allow_quarantine(self.catalog, volumes)
 
     def quarantine_volumes(self) -> frozenset[str]:
-        return consented_volumes(self.catalog)
+        return self.catalog.settings.quarantine_volumes
 
     # --- preferences stored with the library ---------------------------------------------------------------
 
     def keep_rules(self) -> tuple[KeepRule, ...]:
-        stored = self.catalog.get_setting("keep_rules")
+        stored = self.catalog.settings.keep_rules
         return parse_rules(stored) if stored else DEFAULT_RULES
 
     @writes("settings change")
     def set_keep_rules(self, rules: Sequence[KeepRule]) -> None:
-        self.catalog.set_setting("keep_rules", ",".join(rules))
+        self.catalog.settings.keep_rules = ",".join(rules)
 
     # Folders: the same for the GUI and the CLI, stored canonical (core.places), each once, in the given order.
 
     def scan_folders(self) -> list[str]:
         """The folders the GUI scans."""
-        return self.catalog.path_list_setting(SCAN_FOLDERS)
+        return self.catalog.settings.scan_folders
 
     @writes("settings change")
     def set_scan_folders(self, folders: Sequence[FolderPath]) -> None:
-        self.catalog.set_path_list_setting(SCAN_FOLDERS, canonical_paths(folders))
+        self.catalog.settings.scan_folders = canonical_paths(folders)
 
     def protected_folders(self) -> list[str]:
         """Reference folders: their files are always kept and never trashed."""
-        return self.catalog.path_list_setting(PROTECTED_FOLDERS)
+        return self.catalog.settings.protected_folders
 
     @writes("settings change")
     def set_protected_folders(self, folders: Sequence[FolderPath]) -> None:
-        self.catalog.set_path_list_setting(PROTECTED_FOLDERS, canonical_paths(folders))
+        self.catalog.settings.protected_folders = canonical_paths(folders)
 
     def excluded_folders(self) -> list[str]:
         """Folders the GUI's scans skip."""
-        return self.catalog.path_list_setting(EXCLUDED_FOLDERS)
+        return self.catalog.settings.excluded_folders
 
     @writes("settings change")
     def set_excluded_folders(self, folders: Sequence[FolderPath]) -> None:
-        self.catalog.set_path_list_setting(EXCLUDED_FOLDERS, canonical_paths(folders))
+        self.catalog.settings.excluded_folders = canonical_paths(folders)
