@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import combinations
 
 from core.store.catalog import Catalog
@@ -45,11 +45,3 @@ def forget_decision(catalog: Catalog, batch: str) -> list[str]:
 
 def is_separated(separated: set[tuple[str, str]], hash_a: str, hash_b: str) -> bool:
     return _pair(hash_a, hash_b) in separated
-
-
-def drop_separated_edges(
-    edges: Iterable[tuple[int, int, float]], hashes: dict[int, str], separated: set[tuple[str, str]]
-) -> list[tuple[int, int, float]]:
-    if not separated:
-        return list(edges)
-    return [(a, b, s) for a, b, s in edges if _pair(hashes[a], hashes[b]) not in separated]

@@ -31,6 +31,7 @@ import numpy as np
 
 from core.store.catalog import Catalog
 from core.tiers.clustering import Star, build_adjacency, star_clusters
+from core.tiers.decisions import is_separated
 from core.vectors.store import EmbeddingStore
 
 _KEY_SHIFT = np.int64(1 << 32)
@@ -105,26 +106,34 @@ def _read_graph(catalog: Catalog, source: str, floor: float) -> NeighbourGraph:
     return NeighbourGraph(a[best], b[best], score[best], keys[best], score[best], content)
 
 
-def content_edges(graph: NeighbourGraph, threshold: float, catalog: Catalog) -> list[tuple[int, int, float]]:
-    """Pairs at or above the threshold between distinct contents (each content shown by its lowest file id),
-    without the pairs a person marked "not duplicates"."""
-    edges = graph.above(threshold)
+def content_edges(
+    edges: list[tuple[int, int, float]], content: dict[int, str], separated: set[tuple[str, str]]
+) -> list[tuple[int, int, float]]:
+    """The pairs between distinct contents, each content shown by its lowest file id in `content` (file id ->
+    content hash), with the best score of each pair, without the pairs a person marked "not duplicates".
+
+    Byte-identical files are the exact tier's business: every other tier counts each content once."""
     if not edges:
         return []
     shown: dict[str, int] = {}
-    for file_id, digest in sorted(graph.content.items()):
+    for file_id, digest in sorted(content.items()):
         shown.setdefault(digest, file_id)
-    separated = catalog.decisions.not_duplicate_pairs()
     best: dict[tuple[int, int], float] = {}
     for a, b, score in edges:
-        ha, hb = graph.content[a], graph.content[b]
-        if separated and ((ha, hb) if ha <= hb else (hb, ha)) in separated:
+        ha, hb = content[a], content[b]
+        if separated and is_separated(separated, ha, hb):
             continue
         na, nb = shown[ha], shown[hb]
+        if na == nb:
+            continue
         pair = (na, nb) if na < nb else (nb, na)
-        if best.get(pair, -1.0) < score:
+        if pair not in best or best[pair] < score:
             best[pair] = score
     return [(a, b, s) for (a, b), s in best.items()]
+
+
+def _graph_edges(graph: NeighbourGraph, threshold: float, catalog: Catalog) -> list[tuple[int, int, float]]:
+    return content_edges(graph.above(threshold), graph.content, catalog.decisions.not_duplicate_pairs())
 
 
 class PairScorer:
@@ -163,7 +172,7 @@ def with_pairwise_range(stars: list[Star], scorer: PairScorer) -> list[Star]:
 
 
 def copy_stars(graph: NeighbourGraph, catalog: Catalog, threshold: float) -> list[Star]:
-    stars = star_clusters(build_adjacency(content_edges(graph, threshold, catalog), threshold))
+    stars = star_clusters(build_adjacency(_graph_edges(graph, threshold, catalog), threshold))
     return respect_decisions(stars, graph, catalog)
 
 
@@ -177,9 +186,7 @@ def respect_decisions(stars: list[Star], graph: NeighbourGraph, catalog: Catalog
         kept: list[tuple[int, float]] = []
         for member, score in star.members:
             digest = graph.content.get(member, "")
-            if not any(
-                ((h := graph.content.get(k, "")), digest) in separated or (digest, h) in separated for k, _ in kept
-            ):
+            if not any(is_separated(separated, graph.content.get(k, ""), digest) for k, _ in kept):
                 kept.append((member, score))
         if len(kept) > 1:
             kept_stars.append(Star(star.representative, tuple(kept), star.min_score, star.max_score))
@@ -191,7 +198,7 @@ def similar_stars(
 ) -> list[Star]:
     """Stars over copy clusters: each copy group is one node shown by its representative, and two nodes are
     linked when their representatives score at least the threshold (so every member really is within it)."""
-    edges = content_edges(graph, threshold, catalog)
+    edges = _graph_edges(graph, threshold, catalog)
     node_of: dict[int, int] = {}
     if copy_threshold is not None and copy_threshold > threshold:
         for star in copy_stars(graph, catalog, copy_threshold):

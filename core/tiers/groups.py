@@ -13,9 +13,9 @@ from core.places import canonical_paths
 from core.scan.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE, SOURCE, distance_to_score
 from core.scan.phash import similarity
 from core.store.catalog import Catalog
-from core.tiers.clustering import build_adjacency, star_clusters
-from core.tiers.decisions import drop_separated_edges, is_separated
-from core.tiers.graph import PairScorer, copy_stars, load_graph, similar_stars, with_pairwise_range
+from core.tiers.clustering import Star, build_adjacency, star_clusters
+from core.tiers.decisions import is_separated
+from core.tiers.graph import PairScorer, content_edges, copy_stars, load_graph, similar_stars, with_pairwise_range
 from core.tiers.keep import DEFAULT_RULES, KeepRule, is_protected, suggest_keep
 from core.vectors.store import EmbeddingStore
 
@@ -76,12 +76,7 @@ def embedding_groups(
         stars = similar_stars(graph, catalog, scorer, copy_threshold, threshold)
     stars = with_pairwise_range(stars, scorer)
     files = catalog.files.by_ids({member for star in stars for member, _ in star.members})
-    groups = []
-    for star in stars:
-        members = [(files[file_id], score) for file_id, score in star.members]
-        group_id = f"{tier}:{star.representative}"
-        groups.append(_make_group(tier, group_id, members, star.min_score, star.max_score, rules, protected))
-    return groups
+    return _star_groups(tier, stars, files, rules, protected)
 
 
 def neighbour_groups(
@@ -97,27 +92,27 @@ def neighbour_groups(
     edges = catalog.neighbours.pairs(source, min_score)
     files = catalog.files.by_ids({n for a, b, _ in edges for n in (a, b)})
     hashes = {file_id: info.content_hash for file_id, info in files.items()}
-    edges = _one_file_per_content(drop_separated_edges(edges, hashes, catalog.decisions.not_duplicate_pairs()), hashes)
-    groups = []
-    for star in star_clusters(build_adjacency(edges, min_score), pair_score):
-        members = [(files[file_id], score) for file_id, score in star.members]
-        group_id = f"{tier}:{star.representative}"
-        groups.append(_make_group(tier, group_id, members, star.min_score, star.max_score, rules, protected))
-    return groups
+    edges = content_edges(edges, hashes, catalog.decisions.not_duplicate_pairs())
+    stars = star_clusters(build_adjacency(edges, min_score), pair_score)
+    return _star_groups(tier, stars, files, rules, protected)
 
 
-def _one_file_per_content(edges: list[tuple[int, int, float]], hashes: dict[int, str]) -> list[tuple[int, int, float]]:
-    """Byte-identical files are the exact tier's business: here each content is shown by its lowest file id."""
-    shown: dict[str, int] = {}
-    for file_id in sorted(hashes):
-        shown.setdefault(hashes[file_id], file_id)
-    best: dict[tuple[int, int], float] = {}
-    for a, b, score in edges:
-        na, nb = shown[hashes[a]], shown[hashes[b]]
-        if na != nb:
-            pair = (na, nb) if na < nb else (nb, na)
-            best[pair] = max(score, best.get(pair, score))
-    return [(a, b, score) for (a, b), score in best.items()]
+def _star_groups(
+    tier: Tier, stars: list[Star], files: dict[int, FileInfo], rules: Sequence[KeepRule], protected: Sequence[str]
+) -> list[DuplicateGroup]:
+    """One group per star, named after its representative."""
+    return [
+        _make_group(
+            tier,
+            f"{tier}:{star.representative}",
+            [(files[file_id], score) for file_id, score in star.members],
+            star.min_score,
+            star.max_score,
+            rules,
+            protected,
+        )
+        for star in stars
+    ]
 
 
 def _make_group(
