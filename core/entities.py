@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -19,7 +19,6 @@ class Phase(StrEnum):
     COMPARE = "compare"
     READ = "read"
     EMBED = "embed"
-    INDEX = "index"
     VERIFY = "verify"
     GROUP = "group"
     DONE = "done"
@@ -108,11 +107,6 @@ class DuplicateGroup:
             "max_score": round(self.max_score, 6),
             "files": [{"path": m.file.path, "score": round(m.score, 6), "keep": m.keep} for m in self.members],
         }
-
-
-@dataclass(frozen=True)
-class TierCounts:
-    counts: dict[Tier, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from core.cancel import NEVER_CANCELLED, CancelToken
-from core.scan.phash import HASH_BITS, similarity
+from core.scan.phash import similarity
 from core.store.catalog import Catalog
 
 SOURCE = "phash"
@@ -54,7 +54,3 @@ def _close_pairs(
 
 def distance_to_score(distance: int) -> float:
     return similarity(distance)
-
-
-def score_to_distance(score: float) -> int:
-    return round((1.0 - score) * HASH_BITS)
