@@ -65,7 +65,7 @@ def report(library: Library, truth: dict[str, str]) -> None:
     store = library.models.store(MODEL)
     assert store is not None
     ids, vectors = store.vectors()
-    files = library.catalog.files_by_ids(ids.tolist())
+    files = library.catalog.files.by_ids(ids.tolist())
     paths = [files[int(i)].path for i in ids]
     groups = [truth.get(p, p) for p in paths]
     queries = [i for i, g in enumerate(groups) if groups.count(g) > 1]

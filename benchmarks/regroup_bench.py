@@ -33,7 +33,7 @@ K = 16
 
 def fill(library: Library, count: int, rng: np.random.Generator, grouped: float = 0.15) -> None:
     db = library.catalog.db.conn
-    scan = library.catalog.start_scan(["/bench"])
+    scan = library.catalog.scans.start(["/bench"])
     files = (
         (i, f"/bench/{i // 1000:03d}/IMG_{i:06d}.jpg", 1000 + i, i, f"{i:064x}", 4000, 3000, "JPEG", scan, scan)
         for i in range(1, count + 1)
@@ -66,10 +66,11 @@ def fill(library: Library, count: int, rng: np.random.Generator, grouped: float 
         scores = np.where(same, (vectors[ids] * vectors[other]).sum(1), rng.uniform(0.5, 0.62, count))
         keep = other != ids
         pairs.extend(zip((ids[keep] + 1).tolist(), (other[keep] + 1).tolist(), scores[keep].tolist(), strict=True))
-    library.catalog.add_neighbours(MODEL_ID, pairs)
+    library.catalog.neighbours.add(MODEL_ID, pairs)
     db.execute("COMMIT")
-    for key, value in {"active_model": "sscd", "model_id:sscd": MODEL_ID, "dim:sscd": str(DIM)}.items():
-        library.catalog.set_setting(key, value)
+    library.catalog.settings.active_model = "sscd"
+    library.catalog.settings.set_model_id("sscd", MODEL_ID)
+    library.catalog.settings.set_dim("sscd", DIM)
 
 
 def main() -> None:

@@ -264,7 +264,7 @@ def main() -> None:
     else:
         library = Library(WORK / "library")
     truth_map = {k: tuple(v) for k, v in json.loads((WORK / "truth.json").read_text()).items()}
-    digests = {f.path: f.content_hash for f in library.catalog.present_files()}
+    digests = {f.path: f.content_hash for f in library.catalog.files.present()}
     truth = Truth(truth_map, digests)  # type: ignore[arg-type]
     kinds = {fam for _, fam in truth_map.values()}
     print(f"{len(truth_map)} files; families: {sorted(kinds)}; pairs: ", end="")

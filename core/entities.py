@@ -35,7 +35,6 @@ class Phase(StrEnum):
     COMPARE = "compare"
     READ = "read"
     EMBED = "embed"
-    INDEX = "index"
     VERIFY = "verify"
     GROUP = "group"
     DONE = "done"
@@ -136,11 +135,6 @@ class TrashRequest:
 
     file_ids: tuple[int, ...]
     groups: tuple[DuplicateGroup, ...]
-
-
-@dataclass(frozen=True)
-class TierCounts:
-    counts: dict[Tier, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

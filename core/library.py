@@ -17,7 +17,7 @@ from core.embed.registry import DEFAULT_MODEL, models_with_tier
 from core.entities import Changes, DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
 from core.models.service import ModelService
 from core.places import canonical_paths
-from core.safety.quarantine import allow_quarantine, consented_volumes
+from core.safety.quarantine import allow_quarantine
 from core.safety.trash import (
     JournalBatch,
     TrashBackend,
@@ -39,7 +39,6 @@ from core.tiers.groups import embedding_groups, exact_groups, perceptual_groups
 from core.tiers.keep import DEFAULT_RULES, KeepRule, parse_rules
 
 MODEL_FREE_TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
-SCAN_FOLDERS, PROTECTED_FOLDERS, EXCLUDED_FOLDERS = "scan_folders", "protected_folders", "excluded_folders"
 FolderPath = str | os.PathLike[str]
 
 
@@ -75,7 +74,7 @@ class Library:
             with self.writer.try_hold("open") as nobody_writes:
                 if nobody_writes:
                     catalog = Catalog(self.dir)
-                    catalog.mark_interrupted_scans()
+                    catalog.scans.mark_interrupted()
                     return catalog
                 if schema_is_current(self.dir / DB_NAME):
                     return Catalog(self.dir)  # nothing to migrate: no write
@@ -101,7 +100,7 @@ class Library:
         stages: Sequence[ScanStage] = (),
     ) -> ScanSummary:
         """Scan; with request.model, also embed (MissingWeightsError before anything is read if it can't)."""
-        self.catalog.mark_interrupted_scans()  # holding the writer lock: no other scan is alive
+        self.catalog.scans.mark_interrupted()  # holding the writer lock: no other scan is alive
         # The library's excluded folders apply to every scan, the CLI's as the GUI's.
         excluded = dict.fromkeys([*request.excluded, *map(Path, self.excluded_folders())])
         request = dataclasses.replace(request, excluded=tuple(excluded))
@@ -154,7 +153,7 @@ class Library:
         return self.models.take_notices()
 
     def problems(self) -> list[Problem]:
-        return self.catalog.problems()
+        return self.catalog.problems.all()
 
     # --- trash: verified moves to the system trash, journaled and undoable (see core/safety/trash.py) ----------------
 
@@ -190,53 +189,54 @@ class Library:
         return Changes.SETTINGS
 
     def quarantine_volumes(self) -> frozenset[str]:
-        return consented_volumes(self.catalog)
+        return self.catalog.settings.quarantine_volumes
 
     # --- preferences stored with the library ---------------------------------------------------------------
 
     def keep_rules(self) -> tuple[KeepRule, ...]:
-        stored = self.catalog.get_setting("keep_rules")
+        stored = self.catalog.settings.keep_rules
         return parse_rules(stored) if stored else DEFAULT_RULES
 
     @writes("settings change")
     def set_keep_rules(self, rules: Sequence[KeepRule]) -> Changes:
         """GROUPS even when the order is the same: applying rules redoes every group's keep suggestion."""
-        self.catalog.set_setting("keep_rules", ",".join(rules))
+        self.catalog.settings.keep_rules = ",".join(rules)
         return Changes.SETTINGS | Changes.GROUPS
 
     # Folders: the same for the GUI and the CLI, stored canonical (core.places), each once, in the given order.
 
     def scan_folders(self) -> list[str]:
         """The folders the GUI scans."""
-        return self.catalog.path_list_setting(SCAN_FOLDERS)
+        return self.catalog.settings.scan_folders
 
     @writes("settings change")
     def set_scan_folders(self, folders: Sequence[FolderPath]) -> Changes:
-        return self._set_folders(SCAN_FOLDERS, folders, Changes.SETTINGS)
+        return self._set_folders("scan_folders", folders, Changes.SETTINGS)
 
     def protected_folders(self) -> list[str]:
         """Reference folders: their files are always kept and never trashed."""
-        return self.catalog.path_list_setting(PROTECTED_FOLDERS)
+        return self.catalog.settings.protected_folders
 
     @writes("settings change")
     def set_protected_folders(self, folders: Sequence[FolderPath]) -> Changes:
         """A protected file is always kept: a different list changes what groups keep."""
-        return self._set_folders(PROTECTED_FOLDERS, folders, Changes.SETTINGS | Changes.GROUPS)
+        return self._set_folders("protected_folders", folders, Changes.SETTINGS | Changes.GROUPS)
 
     def excluded_folders(self) -> list[str]:
         """Folders the GUI's scans skip."""
-        return self.catalog.path_list_setting(EXCLUDED_FOLDERS)
+        return self.catalog.settings.excluded_folders
 
     @writes("settings change")
     def set_excluded_folders(self, folders: Sequence[FolderPath]) -> Changes:
-        return self._set_folders(EXCLUDED_FOLDERS, folders, Changes.SETTINGS)
+        return self._set_folders("excluded_folders", folders, Changes.SETTINGS)
 
-    def _set_folders(self, key: str, folders: Sequence[FolderPath], changes: Changes) -> Changes:
-        """Store a folder list; `changes` only when it differs from the stored one (else Changes.NONE)."""
+    def _set_folders(self, setting: str, folders: Sequence[FolderPath], changes: Changes) -> Changes:
+        """Store a folder list (a typed setting of the store, by its name); `changes` only when it differs from
+        the stored one (else Changes.NONE)."""
         wanted = canonical_paths(folders)
-        if wanted == self.catalog.path_list_setting(key):
+        if wanted == getattr(self.catalog.settings, setting):
             return Changes.NONE
-        self.catalog.set_path_list_setting(key, wanted)
+        setattr(self.catalog.settings, setting, wanted)
         return changes
 
     # --- models: the choices stored with the library (the registry and weights are core.models') -------------

@@ -185,7 +185,7 @@ def sample_photos(catalog: Catalog, count: int, seed: int = 0) -> list[FileInfo]
     """Present photos with distinct content, a reproducible random sample."""
     seen: set[str] = set()
     unique = []
-    for info in catalog.present_files():
+    for info in catalog.files.present():
         if info.content_hash not in seen and min(info.width, info.height) >= 64:
             seen.add(info.content_hash)
             unique.append(info)
@@ -311,7 +311,7 @@ def calibrate(
         models.set_threshold(model, Tier.COPY, result.copy.threshold)
         if result.similar is not None:
             models.set_threshold(model, Tier.SIMILAR, result.similar.threshold)
-        models.catalog.set_setting(f"calibrated:{models.model_id(model)}", repr(result.target_precision))
+        models.set_calibrated(model, result.target_precision)
     return result
 
 
@@ -321,9 +321,9 @@ def needs_calibration(models: ModelService, model: str) -> bool:
     model_id = models.model_id(model)
     if model_id is None or not models.spec(model).thresholds_provisional:
         return False
-    if models.catalog.get_setting(f"calibrated:{model_id}") is not None:
+    if models.is_calibrated(model):
         return False
-    return models.catalog.count_present() >= MIN_PHOTOS
+    return models.catalog.files.count_present() >= MIN_PHOTOS
 
 
 def describe(result: Calibration) -> list[str]:

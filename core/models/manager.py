@@ -86,7 +86,7 @@ def model_statuses(service: ModelService) -> list[ModelStatus]:
                 state=state,
                 weights=weights,
                 active=spec.name == active,
-                embedded_files=len(store.vectors()[0]) if store is not None else 0,
+                embedded_files=store.count() if store is not None else 0,
                 thresholds_provisional=spec.thresholds_provisional,
                 tiers=spec.tiers,
                 source=resolved.source,
@@ -99,9 +99,8 @@ def model_statuses(service: ModelService) -> list[ModelStatus]:
 def switch_estimate(service: ModelService, name: str) -> SwitchEstimate:
     """What switching the active model to `name` will re-embed, and about how long it takes here."""
     store = service.store(name)
-    missing = len(store.missing_file_ids()) if store is not None else service.catalog.count_present()
-    measured = service.catalog.get_setting(f"speed:{name}")
-    rate = float(measured) if measured else get_spec(name).cpu_images_per_second
+    missing = len(store.missing_file_ids()) if store is not None else service.catalog.files.count_present()
+    rate = get_spec(name).cpu_images_per_second
     return SwitchEstimate(name, missing, missing / rate)
 
 

@@ -18,8 +18,6 @@ from core.scan.decode import DecodeError, decode_user_file
 from core.store.catalog import Catalog
 from core.vectors.store import DEFAULT_K, EmbeddingStage, EmbeddingStore
 
-ACTIVE_MODEL_KEY = "active_model"
-
 
 @dataclass(frozen=True)
 class QueryResult:
@@ -36,16 +34,15 @@ class ModelService:
     # --- settings ----------------------------------------------------------------------------------------
 
     def active_model(self) -> str | None:
-        return self.catalog.get_setting(ACTIVE_MODEL_KEY)
+        return self.catalog.settings.active_model
 
     def set_active_model(self, name: str) -> None:
         get_spec(name)
-        self.catalog.set_setting(ACTIVE_MODEL_KEY, name)
+        self.catalog.settings.active_model = name
 
     def weights_for(self, name: str) -> Path | None:
         """The file imported for this model (`--weights`, the model manager's Import), if any."""
-        stored = self.catalog.get_setting(f"weights:{name}")
-        return Path(stored) if stored else None
+        return self.catalog.settings.weights(name)
 
     def weights(self, name: str) -> ResolvedWeights:
         """The weights a scan of this library uses for the model, and where they are (one resolver for the
@@ -53,21 +50,28 @@ class ModelService:
         return resolve_weights(get_spec(name), self.weights_for(name))
 
     def model_id(self, name: str) -> str | None:
-        return self.catalog.get_setting(f"model_id:{name}")
+        return self.catalog.settings.model_id(name)
 
     def threshold(self, name: str, tier: Tier) -> float | None:
         """The calibrated threshold for this model and tier, else the spec's shipped default."""
         model_id = self.model_id(name)
-        stored = self.catalog.get_setting(f"threshold:{model_id}:{tier}") if model_id else None
+        stored = self.catalog.settings.threshold(model_id, tier) if model_id else None
         if stored is not None:
-            return float(stored)
+            return stored
         return get_spec(name).default_threshold(tier)
 
     def set_threshold(self, name: str, tier: Tier, value: float) -> None:
+        self.catalog.settings.set_threshold(self._embedded_id(name), tier, value)
+
+    def set_calibrated(self, name: str, target_precision: float) -> None:
+        """Its thresholds were calibrated on this library for this precision."""
+        self.catalog.settings.set_calibrated(self._embedded_id(name), target_precision)
+
+    def _embedded_id(self, name: str) -> str:
         model_id = self.model_id(name)
         if model_id is None:
             raise ValueError(f"{name} has not embedded this library yet")
-        self.catalog.set_setting(f"threshold:{model_id}:{tier}", repr(float(value)))
+        return model_id
 
     # --- encoders and vectors ----------------------------------------------------------------------------
 
@@ -84,7 +88,7 @@ class ModelService:
             encoder = build_encoder(name, weights=resolved, **overrides)  # type: ignore[arg-type]
             self._encoders[key] = encoder
             if weights is not None:
-                self.catalog.set_setting(f"weights:{name}", str(Path(weights).resolve()))
+                self.catalog.settings.set_weights(name, Path(weights).resolve())
             self._remember(name, encoder)
         return self._encoders[key]
 
@@ -94,12 +98,12 @@ class ModelService:
             del self._encoders[key]
 
     def device(self) -> str:
-        return self.catalog.get_setting("device") or "auto"
+        return self.catalog.settings.device
 
     def set_device(self, device: str) -> None:
         if device not in ("auto", "cpu", "cuda", "mps"):
             raise ValueError(f"unknown device {device!r}")
-        self.catalog.set_setting("device", device)
+        self.catalog.settings.device = device
         self._encoders.clear()
 
     def use_encoder(self, name: str, encoder: Encoder) -> None:
@@ -108,8 +112,8 @@ class ModelService:
         self._remember(name, encoder)
 
     def _remember(self, name: str, encoder: Encoder) -> None:
-        self.catalog.set_setting(f"model_id:{name}", encoder.model_id)
-        self.catalog.set_setting(f"dim:{name}", str(encoder.dim))
+        self.catalog.settings.set_model_id(name, encoder.model_id)
+        self.catalog.settings.set_dim(name, encoder.dim)
 
     def stage(self, name: str, weights: Path | None, cancel: CancelToken) -> EmbeddingStage:
         encoder = self.encoder(name, weights)
@@ -122,13 +126,13 @@ class ModelService:
 
     def neighbours(self) -> int:
         """k of the stored k-NN graph: how many nearest photos each new photo is linked to."""
-        return int(self.catalog.get_setting("neighbours") or DEFAULT_K)
+        return self.catalog.settings.neighbours or DEFAULT_K
 
     def set_neighbours(self, k: int) -> None:
         """Takes effect for photos embedded from now on (already linked photos keep their pairs)."""
         if not 1 <= k <= 256:
             raise ValueError("the number of neighbours must be between 1 and 256")
-        self.catalog.set_setting("neighbours", str(k))
+        self.catalog.settings.neighbours = k
 
     def rescore_stage(self, name: str) -> RescoreStage:
         """Re-scores uncertain pairs with one photo rotated or the crop undone (core/rescore/stage.py); runs after
@@ -137,14 +141,14 @@ class ModelService:
 
     def is_calibrated(self, name: str) -> bool:
         model_id = self.model_id(name)
-        return model_id is not None and self.catalog.get_setting(f"calibrated:{model_id}") is not None
+        return model_id is not None and self.catalog.settings.calibrated(model_id) is not None
 
     def store(self, name: str) -> EmbeddingStore | None:
         model_id = self.model_id(name)
         if model_id is None:
             return None
         if model_id not in self._stores:
-            dim = int(self.catalog.get_setting(f"dim:{name}") or get_spec(name).dim)
+            dim = self.catalog.settings.dim(name) or get_spec(name).dim
             self._stores[model_id] = EmbeddingStore(self.catalog, model_id, dim)
         return self._stores[model_id]
 
@@ -181,7 +185,7 @@ class ModelService:
         if store is None:
             return []
         hits = store.search(np.asarray(vector, dtype=np.float32), k)
-        files = self.catalog.files_by_ids(hit.file_id for hit in hits)
+        files = self.catalog.files.by_ids(hit.file_id for hit in hits)
         return [
             QueryResult(files[hit.file_id], hit.score)
             for hit in hits

@@ -21,7 +21,7 @@ from PIL import Image
 from core.cancel import CancelToken
 from core.embed.encoders import Encoder
 from core.rescore.containment import Placement, find_inside
-from core.rescore.orientation import thumbnail_image, unchecked_pairs
+from core.rescore.orientation import thumbnail_image
 from core.scan.pipeline import StageReport
 from core.store.catalog import Catalog
 from core.tiers.graph import ALIGNED_SUFFIX
@@ -65,8 +65,9 @@ def check_crops(
 ) -> int:
     """Re-score every unchecked pair in [copy_threshold - ALIGN_BAND, copy_threshold); returns how many.
     Committed in small batches, so a cancelled check keeps its work and the next scan goes on from there."""
-    pairs = unchecked_pairs(catalog, store.model_id, ALIGNED_SUFFIX, copy_threshold - ALIGN_BAND, copy_threshold)
-    paths = {i: f.path for i, f in catalog.files_by_ids({n for a, b, _ in pairs for n in (a, b)}).items()}
+    source = store.model_id
+    pairs = catalog.neighbours.unchecked(source, source + ALIGNED_SUFFIX, copy_threshold - ALIGN_BAND, copy_threshold)
+    paths = {i: f.path for i, f in catalog.files.by_ids({n for a, b, _ in pairs for n in (a, b)}).items()}
     # Pairs come in file order, so a file's thumbnail is mostly wanted again soon: decode it once while it is.
     thumbnail = lru_cache(maxsize=THUMBNAILS_KEPT)(partial(thumbnail_image, catalog))
     rows: list[tuple[int, int, float]] = []
@@ -78,7 +79,7 @@ def check_crops(
         rows.append((a, b, score if aligned is None else max(score, aligned)))
         if len(rows) >= COMMIT_EVERY or done == len(pairs):
             with catalog.transaction():
-                catalog.add_neighbours(store.model_id + ALIGNED_SUFFIX, rows)
+                catalog.neighbours.add(source + ALIGNED_SUFFIX, rows)
             rows.clear()
         if progress is not None:
             progress(done, len(pairs), paths.get(b, ""))

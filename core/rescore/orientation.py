@@ -51,24 +51,9 @@ def oriented_score(
     return max([plain, *scores])
 
 
-def unchecked_pairs(
-    catalog: Catalog, source: str, suffix: str, low: float, high: float
-) -> list[tuple[int, int, float]]:
-    """Pairs of present files with different bytes scoring in [low, high) that have no row under the suffix."""
-    rows = catalog.db.execute(
-        "SELECT n.a, n.b, n.score FROM neighbours n "
-        "JOIN files fa ON fa.id = n.a AND fa.status = 'present' JOIN files fb ON fb.id = n.b AND fb.status = 'present' "
-        "LEFT JOIN neighbours o ON o.source = ? AND o.a = n.a AND o.b = n.b "
-        "WHERE n.source = ? AND n.score >= ? AND n.score < ? AND o.a IS NULL AND fa.content_hash != fb.content_hash "
-        "ORDER BY n.a, n.b",
-        [source + suffix, source, low, high],
-    ).fetchall()
-    return [(int(a), int(b), float(s)) for a, b, s in rows]
-
-
 def thumbnail_image(catalog: Catalog, file_id: int) -> Image.Image | None:
     """The stored thumbnail, or None when there is none or it cannot be decoded (its pair keeps its plain score)."""
-    data = catalog.thumbnail(file_id)
+    data = catalog.files.thumbnail(file_id)
     if data is None:
         return None
     try:
@@ -87,11 +72,12 @@ def check_rotations(
     progress: StageReport | None = None,
 ) -> int:
     """Re-score every unchecked pair in [LINK_FLOOR, band_high) with the newer photo rotated; returns how many."""
-    pairs = unchecked_pairs(catalog, store.model_id, ORIENTED_SUFFIX, LINK_FLOOR, band_high)
+    source = store.model_id
+    pairs = catalog.neighbours.unchecked(source, source + ORIENTED_SUFFIX, LINK_FLOOR, band_high)
     if not pairs:
         return 0
     ids = sorted({n for a, b, _ in pairs for n in (a, b)})
-    files = catalog.files_by_ids(ids)
+    files = catalog.files.by_ids(ids)
     sizes = {f.id: (f.width, f.height) for f in files.values()}
     wanted: dict[int, set[int]] = {}
     for a, b, _ in pairs:
@@ -114,5 +100,5 @@ def check_rotations(
         if a in vector_of
     ]
     with catalog.transaction():
-        catalog.add_neighbours(store.model_id + ORIENTED_SUFFIX, rows)
+        catalog.neighbours.add(source + ORIENTED_SUFFIX, rows)
     return len(rows)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import time
 from collections.abc import Iterable
@@ -22,7 +21,6 @@ from core.places import QUARANTINE_DIR
 from core.safety.backend import INFO_SUFFIX, RestoreError, link_then_unlink, put_back, rename_noreplace
 from core.store.catalog import Catalog
 
-CONSENT_KEY = "quarantine_volumes"
 QUARANTINE_NAME = f"quarantine folder ({QUARANTINE_DIR})"
 
 
@@ -33,14 +31,9 @@ class QuarantineError(OSError):
 # --- consent ----------------------------------------------------------------------------------------------------
 
 
-def consented_volumes(catalog: Catalog) -> frozenset[str]:
-    return frozenset(json.loads(catalog.get_setting(CONSENT_KEY) or "[]"))
-
-
 def allow_quarantine(catalog: Catalog, volumes: Iterable[str]) -> None:
     """Remember that the person agreed to a quarantine folder on these volumes (mount points)."""
-    merged = sorted(consented_volumes(catalog) | set(volumes))
-    catalog.set_setting(CONSENT_KEY, json.dumps(merged))
+    catalog.settings.quarantine_volumes = catalog.settings.quarantine_volumes | set(volumes)
 
 
 def is_quarantined(path: str) -> bool:

@@ -19,7 +19,7 @@ import secrets
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -29,16 +29,18 @@ from core.places import QUARANTINE_DIR, in_trash
 from core.safety.backend import TRASH_NAME, RestoreError, SystemTrash, TrashBackend
 from core.safety.quarantine import (
     QUARANTINE_NAME,
-    consented_volumes,
     is_quarantined,
     move_to_quarantine,
     restore_from_quarantine,
 )
-from core.store.catalog import Catalog, file_info_from_row
-from core.store.pathcodec import from_db, to_db
+from core.store.catalog import Catalog
+from core.store.files import TRASHED
+from core.store.journal import FAILED, LOST, MOVED, OK, PENDING, REFUSED, TRASH, UNDO, TrashBatchCounts, TrashedEntry
 from core.tiers.review import ReviewState
 
 __all__ = [
+    "MOVED",
+    "TRASH",
     "JournalBatch",
     "Refusal",
     "RestoreError",
@@ -56,14 +58,9 @@ __all__ = [
     "undo_batch",
 ]
 
-TRASH = "trash"
-UNDO = "undo"
 QUARANTINE = "quarantine"  # a destination, beside TRASH
 NO_TRASH = "no-trash"  # a volume without a trash whose quarantine the person has not allowed
 EVERY_COPY = "would remove every copy in this group"
-# journal statuses of a trash row
-PENDING, OK, FAILED, REFUSED, LOST = "pending", "ok", "failed", "refused", "lost-location"
-MOVED = (OK, PENDING)  # what undo takes back: 'pending' rows were interrupted, undo looks for the file
 T = TypeVar("T")
 
 
@@ -261,11 +258,11 @@ def no_trash_reason(volume: str) -> str:
 
 def preview_trash(catalog: Catalog, request: TrashRequest, backend: TrashBackend | None = None) -> TrashPreview:
     """What trash_files would do now: every file is verified on disk (this reads their bytes)."""
-    return _preview(catalog, request, _Router(backend or SystemTrash(), consented_volumes(catalog)))
+    return _preview(catalog, request, _Router(backend or SystemTrash(), catalog.settings.quarantine_volumes))
 
 
 def _preview(catalog: Catalog, request: TrashRequest, router: _Router) -> TrashPreview:
-    plan = _Plan(request, _catalog_rows(catalog, _all_ids(request)))
+    plan = _Plan(request, catalog.files.with_status(_all_ids(request)))
     requested = list(dict.fromkeys(request.file_ids))
     for file_id in requested:
         _judge_candidate(plan, file_id)
@@ -301,21 +298,6 @@ def _judge_destinations(plan: _Plan, router: _Router, requested: list[int]) -> t
 
 def _all_ids(request: TrashRequest) -> set[int]:
     return set(request.file_ids) | {m.file.id for g in request.groups for m in g.members}
-
-
-def _catalog_rows(catalog: Catalog, file_ids: Iterable[int]) -> dict[int, tuple[FileInfo, str]]:
-    wanted = list(file_ids)
-    rows: dict[int, tuple[FileInfo, str]] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            "SELECT id, path, size, mtime_ns, content_hash, width, height, format, captured_at, camera, status "
-            f"FROM files WHERE id IN ({marks})"
-        )
-        for row in catalog.query(sql, chunk):
-            rows[row["id"]] = (file_info_from_row(row), row["status"])
-    return rows
 
 
 def _describe(plan: _Plan, file_id: int) -> FileInfo:
@@ -398,7 +380,7 @@ def new_batch_id() -> str:
 
 def trash_files(catalog: Catalog, request: TrashRequest, backend: TrashBackend | None = None) -> TrashOutcome:
     """Move what preview_trash allows to the system trash (or a quarantine folder), one journaled file at a time."""
-    router = _Router(backend or SystemTrash(), consented_volumes(catalog))
+    router = _Router(backend or SystemTrash(), catalog.settings.quarantine_volumes)
     preview = _preview(catalog, request, router)
     batch = _Batch(catalog, router, new_batch_id())
     if preview.will_trash:
@@ -451,7 +433,7 @@ class _Batch:
         place, volume = self.router.route(info.path)
         where = QUARANTINE_NAME if place == QUARANTINE else "the system trash"
         row_id = self._write(
-            lambda: _journal(self.catalog, TRASH, self.batch_id, info, status=PENDING, detail=f"moving to {where}"),
+            lambda: self.catalog.journal.add(TRASH, self.batch_id, info, status=PENDING, detail=f"moving to {where}"),
             None,
         )
         problem = check_on_disk(info).problem
@@ -471,7 +453,7 @@ class _Batch:
         return self.router.backend.move_to_trash(path)
 
     def _record_failure(self, row_id: int, info: FileInfo, reason: str) -> None:
-        self._write(lambda: _finish_in_transaction(self.catalog, row_id, FAILED, reason, None), None)
+        self._write(lambda: self.catalog.journal.complete(row_id, FAILED, reason, None), None)
         self.failed.append((info.path, reason))
 
     def _move_failed(self, row_id: int, info: FileInfo, place: str, error: OSError) -> None:
@@ -487,8 +469,8 @@ class _Batch:
         )
 
         def record() -> None:
-            _finish_in_transaction(self.catalog, row_id, PENDING, reason, None)
-            _set_status(self.catalog, info.id, "trashed")
+            self.catalog.journal.complete(row_id, PENDING, reason, None)
+            self.catalog.files.set_status(info.id, TRASHED)
 
         self._write(record, "an unknown place")
         self.failed.append((info.path, reason))
@@ -500,8 +482,8 @@ class _Batch:
         detail = f"in the {QUARANTINE_NAME}" if place == QUARANTINE else "in the system trash"
 
         def record() -> None:
-            _finish_in_transaction(self.catalog, row_id, OK, detail, location)
-            _set_status(self.catalog, info.id, "trashed")
+            self.catalog.journal.complete(row_id, OK, detail, location)
+            self.catalog.files.set_status(info.id, TRASHED)
 
         try:
             self._write(record, location)
@@ -523,8 +505,8 @@ class _Batch:
         )
 
         def record() -> None:
-            _finish_in_transaction(self.catalog, row_id, LOST, reason, None)
-            _set_status(self.catalog, info.id, "trashed")
+            self.catalog.journal.complete(row_id, LOST, reason, None)
+            self.catalog.files.set_status(info.id, TRASHED)
 
         self._write(record, f"the {TRASH_NAME}, under the name {name!r}")
         self.lost.append((info.path, reason))
@@ -548,129 +530,44 @@ def _put_back_after(stop: _JournalStop, backend: TrashBackend, info: FileInfo, l
     return f"the journal could not be written ({stop.cause}); the file was put back at its place"
 
 
-def _set_status(catalog: Catalog, file_id: int, status: str) -> None:
-    catalog.db.execute("UPDATE files SET status = ? WHERE id = ?", [status, file_id])
-
-
-def _journal(
-    catalog: Catalog,
-    action: str,
-    batch_id: str,
-    info: FileInfo,
-    status: str,
-    detail: str,
-    trash_path: str | None = None,
-) -> int:
-    row = {
-        "at": time.time(),
-        "action": action,
-        "batch": batch_id,
-        "file_id": info.id,
-        "path": to_db(info.path),
-        "content_hash": info.content_hash,
-        "size": info.size,
-        "mtime_ns": info.mtime_ns,
-        "trash_path": to_db(trash_path) if trash_path else None,
-        "status": status,
-        "detail": detail,
-    }
-    return int(catalog.db.table("journal").insert(row).last_pk or 0)
-
-
-def _finish_in_transaction(catalog: Catalog, row_id: int, status: str, detail: str, trash_path: str | None) -> None:
-    catalog.db.execute(
-        "UPDATE journal SET status = ?, detail = ?, trash_path = ?, at = ? WHERE id = ?",
-        [status, detail, to_db(trash_path) if trash_path else None, time.time(), row_id],
-    )
-
-
 def _journal_refusals(catalog: Catalog, batch_id: str, refused: Sequence[Refusal]) -> None:
     for refusal in refused:
-        _journal(catalog, TRASH, batch_id, refusal.file, status=REFUSED, detail=refusal.reason)
+        catalog.journal.add(TRASH, batch_id, refusal.file, status=REFUSED, detail=refusal.reason)
 
 
 # --- undo -----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Trashed:
-    """One journaled move to the trash that has not been undone."""
-
-    info: FileInfo
-    trash_path: str | None
-    status: str  # 'ok', or 'pending' when the batch was interrupted
-
-
-def undo_batch(catalog: Catalog, batch_id: str | None = None, backend: TrashBackend | None = None) -> UndoOutcome:
-    """Move a batch's files back to where they were. None: the newest batch with files still in the trash.
-
-    With nothing to undo the outcome is empty (batch_id ""); an unknown batch id raises LookupError.
-    """
+def undo_batch(catalog: Catalog, batch_id: str, backend: TrashBackend | None = None) -> UndoOutcome:
+    """Move a trash batch's files back to where they were (which batch plain undo takes: core/safety/undo.py).
+    An unknown batch id raises LookupError."""
     backend = backend or SystemTrash()
-    if batch_id is None:
-        batch_id = _last_undoable_batch(catalog)
-        if batch_id is None:
-            return UndoOutcome("", (), ())
-    elif not catalog.query("SELECT 1 FROM journal WHERE batch = ? AND action = ? LIMIT 1", [batch_id, TRASH]):
+    if catalog.journal.action_of(batch_id) != TRASH:
         raise LookupError(f"no trash batch {batch_id!r} in the journal")
     restored: list[str] = []
     failed: list[tuple[str, str]] = []
-    for item in _not_yet_restored(catalog, batch_id):
+    for item in catalog.journal.not_yet_restored(batch_id):
         reason = _undo_one(catalog, backend, batch_id, item)
         if reason is None:
             restored.append(item.info.path)
         else:
             failed.append((item.info.path, reason))
-    lost = _lost_files(catalog, batch_id)  # never pretend: these never were where undo can reach them
+    lost = catalog.journal.lost(batch_id)  # never pretend: these never were where undo can reach them
     return UndoOutcome(batch_id, tuple(restored), tuple(failed + lost), stepped_aside=bool(failed))
 
 
-def _lost_files(catalog: Catalog, batch_id: str) -> list[tuple[str, str]]:
-    rows = catalog.query(
-        "SELECT path, detail FROM journal WHERE batch = ? AND action = ? AND status = ? ORDER BY id",
-        [batch_id, TRASH, LOST],
-    )
-    return [(from_db(row["path"]), str(row["detail"])) for row in rows]
-
-
-def _not_yet_restored(catalog: Catalog, batch_id: str) -> list[_Trashed]:
-    rows = catalog.query(
-        "SELECT t.file_id AS id, t.path, t.size, t.mtime_ns, t.content_hash, t.trash_path, t.status "
-        "FROM journal t WHERE t.batch = ? AND t.action = ? AND t.status IN (?, ?) "
-        "AND NOT EXISTS (SELECT 1 FROM journal u WHERE u.batch = t.batch AND u.action = ? "
-        "AND u.file_id = t.file_id AND u.status = 'ok') ORDER BY t.id",
-        [batch_id, TRASH, *MOVED, UNDO],
-    )
-    return [_trashed_from_row(row) for row in rows]
-
-
-def _trashed_from_row(row: sqlite3.Row) -> _Trashed:
-    info = FileInfo(
-        id=row["id"],
-        path=from_db(row["path"]),
-        size=row["size"],
-        mtime_ns=row["mtime_ns"],
-        content_hash=row["content_hash"],
-        width=0,
-        height=0,
-        format="",
-    )
-    trash_path = from_db(row["trash_path"]) if row["trash_path"] else None
-    return _Trashed(info, trash_path, row["status"])
-
-
-def _undo_one(catalog: Catalog, backend: TrashBackend, batch_id: str, item: _Trashed) -> str | None:
+def _undo_one(catalog: Catalog, backend: TrashBackend, batch_id: str, item: TrashedEntry) -> str | None:
     """None when the file is back at its path; otherwise why not, and where it is."""
     reason = _restore(backend, item)
     status, detail = (OK, "restored to its original path") if reason is None else (FAILED, reason)
     with catalog.transaction():
-        _journal(catalog, UNDO, batch_id, item.info, status=status, detail=detail, trash_path=item.trash_path)
+        catalog.journal.add(UNDO, batch_id, item.info, status=status, detail=detail, trash_path=item.trash_path)
         if reason is None:
             _mark_present(catalog, item.info)
     return reason
 
 
-def _restore(backend: TrashBackend, item: _Trashed) -> str | None:
+def _restore(backend: TrashBackend, item: TrashedEntry) -> str | None:
     original, trash_path = item.info.path, item.trash_path
     if os.path.lexists(original):
         if _already_back(item):
@@ -695,14 +592,14 @@ def _restore_from(backend: TrashBackend, trash_path: str | None, original: str) 
         backend.restore(trash_path, original)
 
 
-def _already_back(item: _Trashed) -> bool:
+def _already_back(item: TrashedEntry) -> bool:
     """The same bytes at the original path, and no trashed copy left: an interrupted move or undo."""
     if item.trash_path and os.path.lexists(item.trash_path):
         return False
     return os.path.isfile(item.info.path) and hash_file(item.info.path) == item.info.content_hash
 
 
-def _whereabouts(item: _Trashed) -> str:
+def _whereabouts(item: TrashedEntry) -> str:
     if item.trash_path:
         return f"the trashed photo is still at {item.trash_path}"
     name = os.path.basename(item.info.path)
@@ -715,64 +612,27 @@ def _mark_present(catalog: Catalog, info: FileInfo) -> None:
         mtime_ns = os.stat(info.path).st_mtime_ns
     except OSError:
         return
-    catalog.db.execute(
-        "UPDATE files SET status = 'present', mtime_ns = ? WHERE id = ? AND content_hash = ? AND size = ?",
-        [mtime_ns, info.id, info.content_hash, info.size],
-    )
+    catalog.files.mark_present_if_same(info, mtime_ns)
 
 
 # --- the journal, by batch ------------------------------------------------------------------------------------
 
-_BATCH_SQL = (
-    "SELECT t.batch, min(t.at) AS at, "
-    "sum(t.status IN (:ok, :pending)) AS moved, "
-    "sum(t.status IN (:ok, :pending) AND EXISTS ({undone})) AS restored, "
-    "sum(t.status IN (:ok, :pending) AND NOT EXISTS ({undone}) AND EXISTS ({tried})) AS stuck, "
-    "sum(t.status = :lost) AS lost, "
-    "sum(t.status IN (:failed, :refused)) AS not_moved "
-    "FROM journal t WHERE t.action = :trash GROUP BY t.batch ORDER BY min(t.at) DESC, t.batch DESC LIMIT :limit"
-).format(
-    undone="SELECT 1 FROM journal u WHERE u.batch = t.batch AND u.action = :undo AND u.file_id = t.file_id "
-    "AND u.status = :ok",
-    tried="SELECT 1 FROM journal u WHERE u.batch = t.batch AND u.action = :undo AND u.file_id = t.file_id "
-    "AND u.status = :failed",
-)
-
 
 def journal_batches(catalog: Catalog, limit: int = 50) -> list[JournalBatch]:
     """Trash batches, newest first, with what became of their files."""
-    params = {"ok": OK, "pending": PENDING, "lost": LOST, "failed": FAILED, "refused": REFUSED}
-    rows = catalog.query(_BATCH_SQL, {**params, "trash": TRASH, "undo": UNDO, "limit": limit})
-    return [_batch_from_row(catalog, row) for row in rows]
+    return [_batch(catalog, counts) for counts in catalog.journal.trash_batches(limit)]
 
 
-def _batch_from_row(catalog: Catalog, row: sqlite3.Row) -> JournalBatch:
-    moved, restored, stuck = int(row["moved"]), int(row["restored"]), int(row["stuck"])
+def _batch(catalog: Catalog, counts: TrashBatchCounts) -> JournalBatch:
     return JournalBatch(
-        batch_id=row["batch"],
-        at=row["at"],
+        batch_id=counts.batch_id,
+        at=counts.at,
         action=TRASH,
-        files=moved,
-        undone=moved > 0 and restored == moved,
-        restored=restored,
-        stuck=stuck,
-        lost=int(row["lost"]),
-        not_moved=int(row["not_moved"]),
-        reason=_last_undo_failure(catalog, row["batch"]) if stuck else "",
+        files=counts.moved,
+        undone=counts.moved > 0 and counts.restored == counts.moved,
+        restored=counts.restored,
+        stuck=counts.stuck,
+        lost=counts.lost,
+        not_moved=counts.not_moved,
+        reason=catalog.journal.last_undo_failure(counts.batch_id) if counts.stuck else "",
     )
-
-
-def _last_undo_failure(catalog: Catalog, batch_id: str) -> str:
-    rows = catalog.query(
-        "SELECT detail FROM journal WHERE batch = ? AND action = ? AND status = ? ORDER BY id DESC LIMIT 1",
-        [batch_id, UNDO, FAILED],
-    )
-    return str(rows[0]["detail"]) if rows else ""
-
-
-def _last_undoable_batch(catalog: Catalog) -> str | None:
-    """The newest trash batch plain undo takes: files still out, and no failed attempt to restore them."""
-    for batch in journal_batches(catalog, limit=1_000_000):
-        if batch.undoable and not batch.stepped_aside:
-            return batch.batch_id
-    return None

@@ -13,7 +13,8 @@ from dataclasses import replace
 
 from core.safety.trash import TRASH, JournalBatch, TrashBackend, UndoOutcome, journal_batches, undo_batch
 from core.store.catalog import Catalog
-from core.tiers.decisions import NOT_DUPLICATES, forget_decision
+from core.store.journal import NOT_DUPLICATES
+from core.tiers.decisions import forget_decision
 
 ALL = 1_000_000
 
@@ -27,20 +28,9 @@ def journal(catalog: Catalog, limit: int = 50) -> list[JournalBatch]:
 
 def decision_batches(catalog: Catalog, limit: int = 50) -> list[JournalBatch]:
     """ "Not duplicates" decisions, newest first."""
-    rows = catalog.query(
-        "SELECT d.batch, d.at, d.path, EXISTS (SELECT 1 FROM journal u WHERE u.batch = d.batch AND u.action = 'undo') "
-        "AS undone FROM journal d WHERE d.action = ? ORDER BY d.at DESC, d.batch DESC LIMIT ?",
-        [NOT_DUPLICATES, limit],
-    )
     return [
-        JournalBatch(
-            batch_id=row["batch"],
-            at=row["at"],
-            action=NOT_DUPLICATES,
-            files=len([p for p in str(row["path"]).split("\n") if p]),
-            undone=bool(row["undone"]),
-        )
-        for row in rows
+        JournalBatch(batch_id=d.batch_id, at=d.at, action=NOT_DUPLICATES, files=len(d.paths), undone=d.undone)
+        for d in catalog.journal.decisions(limit)
     ]
 
 
@@ -69,16 +59,14 @@ def undo(catalog: Catalog, batch_id: str | None = None, backend: TrashBackend | 
 
 
 def _action_of(catalog: Catalog, batch_id: str) -> str:
-    rows = catalog.query(
-        "SELECT action FROM journal WHERE batch = ? AND action IN (?, ?) LIMIT 1", [batch_id, TRASH, NOT_DUPLICATES]
-    )
-    if not rows:
+    action = catalog.journal.action_of(batch_id)
+    if action is None:
         raise LookupError(f"no batch {batch_id!r} in the journal")
-    return str(rows[0]["action"])
+    return action
 
 
 def _undo_decision(catalog: Catalog, batch_id: str) -> UndoOutcome:
-    if any(b.batch_id == batch_id and b.undone for b in decision_batches(catalog, ALL)):
+    if catalog.journal.decision_undone(batch_id):
         return UndoOutcome(batch_id, (), (), NOT_DUPLICATES, note=f"“not duplicates” {batch_id} was already undone")
     return UndoOutcome(batch_id, tuple(forget_decision(catalog, batch_id)), (), action=NOT_DUPLICATES)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from core.cancel import NEVER_CANCELLED, CancelToken
-from core.scan.phash import HASH_BITS, similarity
+from core.scan.phash import similarity
 from core.store.catalog import Catalog
 
 SOURCE = "phash"
@@ -21,10 +21,10 @@ def update_phash_neighbours(
     catalog: Catalog, on_progress: Callable[[int, int], None] = lambda d, t: None, cancel: CancelToken = NEVER_CANCELLED
 ) -> int:
     """Compare every not-yet-compared hash with all present hashes; returns how many files were compared."""
-    new_ids, new_hashes = catalog.uncompared_phashes()
+    new_ids, new_hashes = catalog.files.phashes(uncompared_only=True)
     if not new_ids:
         return 0
-    all_ids_list, all_hashes_list = catalog.perceptual_hashes()
+    all_ids_list, all_hashes_list = catalog.files.phashes()
     all_ids = np.asarray(all_ids_list, dtype=np.int64)
     all_hashes = np.asarray(all_hashes_list, dtype=np.int64)
     for start in range(0, len(new_ids), _CHUNK):
@@ -33,8 +33,8 @@ def update_phash_neighbours(
         hashes = np.asarray(new_hashes[start : start + _CHUNK], dtype=np.int64)
         pairs = _close_pairs(ids, hashes, all_ids, all_hashes)
         with catalog.transaction():
-            catalog.add_neighbours(SOURCE, pairs)
-            catalog.mark_phashes_compared(ids.tolist())
+            catalog.neighbours.add(SOURCE, pairs)
+            catalog.files.mark_phashes_compared(ids.tolist())
         on_progress(min(start + _CHUNK, len(new_ids)), len(new_ids))
     return len(new_ids)
 
@@ -54,7 +54,3 @@ def _close_pairs(
 
 def distance_to_score(distance: int) -> float:
     return similarity(distance)
-
-
-def score_to_distance(score: float) -> int:
-    return round((1.0 - score) * HASH_BITS)

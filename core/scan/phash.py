@@ -37,11 +37,5 @@ def phash(image: Image.Image) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def hamming_to_all(value: int, others: np.ndarray) -> np.ndarray:
-    """Hamming distances between one hash and an int64 array of hashes."""
-    distances: np.ndarray = np.bitwise_count(np.bitwise_xor(others, np.int64(value)))
-    return distances
-
-
 def similarity(distance: int | float) -> float:
     return 1.0 - float(distance) / HASH_BITS

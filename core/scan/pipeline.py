@@ -29,7 +29,8 @@ from core.places import canonical_roots
 from core.scan.decode import DecodeOutcome, HashedOnly, Outcome, ReadFailure, read_and_decode
 from core.scan.perceptual import update_phash_neighbours
 from core.scan.walk import Enumeration, FileEntry, WalkOptions, enumerate_files
-from core.store.catalog import Catalog, KnownFile
+from core.store.catalog import Catalog
+from core.store.files import KnownFile
 
 ProgressCallback = Callable[[ScanProgress], None]
 # A stage's progress after all files were read: (done, total, the file it is working on).
@@ -147,7 +148,7 @@ class Scanner:
     def scan(self, request: ScanRequest) -> ScanSummary:
         started = time.monotonic()
         roots = canonical_roots(request.roots)
-        scan_id = self.catalog.start_scan(roots)
+        scan_id = self.catalog.scans.start(roots)
         counts, seen, unchanged, removed, cancelled = _Counts(), 0, 0, 0, False
         covered = roots
         try:
@@ -162,7 +163,7 @@ class Scanner:
         except Cancelled:
             cancelled = True
         except Exception:
-            self.catalog.fail_scan(scan_id)  # e.g. the disk is full: committed batches stay, the next scan resumes
+            self.catalog.scans.fail(scan_id)  # e.g. the disk is full: committed batches stay, the next scan resumes
             raise
         summary = ScanSummary(
             scan_id=scan_id,
@@ -177,7 +178,7 @@ class Scanner:
             seconds=round(time.monotonic() - started, 3),
             cancelled=cancelled,
         )
-        self.catalog.finish_scan(summary)
+        self.catalog.scans.finish(summary)
         self.progress.emit(ScanProgress(Phase.DONE, seen, seen), force=True)
         return summary
 
@@ -192,27 +193,27 @@ class Scanner:
         need_images: set[int] = set()
         for stage in self.stages:
             need_images |= stage.files_needing_images(self.catalog)
-        known = self.catalog.known_files_under(roots)
-        return plan_scan(files, known, self.catalog.known_problems_under(roots), need_images)
+        known = self.catalog.files.known_under(roots)
+        return plan_scan(files, known, self.catalog.problems.under(roots), need_images)
 
     def _record_walk(self, roots: list[str], walk: Enumeration, plan: ScanPlan, scan_id: int) -> None:
         """Walk problems are found afresh each scan; a file problem goes when its file does."""
         seen = {entry.path for entry in walk.files}
         stale = [p for p in self._problems_under(roots) if p.code in WALK_PROBLEM_CODES or p.path not in seen]
         with self.catalog.transaction():
-            self.catalog.mark_gone(plan.removed_ids)
-            self.catalog.clear_problems(p.path for p in stale)
+            self.catalog.files.mark_gone(plan.removed_ids)
+            self.catalog.problems.clear_many(p.path for p in stale)
             for problem in walk.problems:
-                self.catalog.record_problem(Problem(problem.path, problem.code, problem.reason, scan_id))
+                self.catalog.problems.record(Problem(problem.path, problem.code, problem.reason, scan_id))
 
     def _problems_under(self, roots: list[str]) -> list[Problem]:
         prefixes = tuple(r.rstrip(os.sep) + os.sep for r in roots)
-        return [p for p in self.catalog.problems() if p.path.startswith(prefixes) or p.path in roots]
+        return [p for p in self.catalog.problems.all() if p.path.startswith(prefixes) or p.path in roots]
 
     def _read_all(self, jobs: list[ReadJob], scan_id: int, counts: _Counts, workers: int | None) -> None:
         if not jobs:
             return
-        gone = frozenset(self.catalog.gone_hashes())
+        gone = frozenset(self.catalog.files.gone_hashes())
         keep_image = bool(self.stages)
         batch = _Batch(self, scan_id, counts)
         eta = _Eta(len(jobs))
@@ -295,12 +296,12 @@ class _Batch:
         if job.image_only:
             return existing_id
         if job.existing and job.existing.content_hash == outcome.decoded.content_hash:
-            self.catalog.touch_file(job.existing.id, outcome.decoded.size, outcome.decoded.mtime_ns, self.scan_id)
-            self.catalog.clear_problem(job.path)
+            self.catalog.files.touch(job.existing.id, outcome.decoded.size, outcome.decoded.mtime_ns, self.scan_id)
+            self.catalog.problems.clear(job.path)
             return job.existing.id
         self._count(job)
-        self.catalog.clear_problem(job.path)
-        return self.catalog.store_decoded(outcome.decoded, self.scan_id, existing_id)
+        self.catalog.problems.clear(job.path)
+        return self.catalog.files.store_decoded(outcome.decoded, self.scan_id, existing_id)
 
     def _store_failure(self, job: ReadJob, outcome: ReadFailure) -> None:
         """A problem for this scan. Keyed by the file's size and mtime, it is not looked at again until the
@@ -312,23 +313,24 @@ class _Batch:
         verifies every file's bytes before it moves anything)."""
         problem = outcome.problem
         key = (None, None) if outcome.transient else (outcome.size, outcome.mtime_ns)
-        self.catalog.record_problem(Problem(problem.path, problem.code, problem.reason, self.scan_id), *key)
+        self.catalog.problems.record(Problem(problem.path, problem.code, problem.reason, self.scan_id), *key)
         if job.existing is not None and not outcome.transient and problem.code not in DECODER_FAILURES:
-            self.catalog.mark_gone([job.existing.id])
+            self.catalog.files.mark_gone([job.existing.id])
 
     def _store_known_bytes(self, job: ReadJob, outcome: HashedOnly, retries: list[ReadJob]) -> int | None:
         if job.existing and job.existing.content_hash == outcome.content_hash:
-            self.catalog.touch_file(job.existing.id, outcome.size, outcome.mtime_ns, self.scan_id)
-            self.catalog.clear_problem(job.path)
+            self.catalog.files.touch(job.existing.id, outcome.size, outcome.mtime_ns, self.scan_id)
+            self.catalog.problems.clear(job.path)
             return job.existing.id
-        gone_id = self.catalog.gone_ids_by_hash([outcome.content_hash]).get(outcome.content_hash)
+        gone_id = self.catalog.files.gone_ids_by_hash([outcome.content_hash]).get(outcome.content_hash)
         if gone_id is None or gone_id in self.claimed_gone:
             retries.append(ReadJob(job.path, job.size, job.mtime_ns, job.existing))
             return None
         self.claimed_gone.add(gone_id)
         if job.existing is not None and job.existing.id != gone_id:
-            self.catalog.db.table("files").delete(job.existing.id)
-        self.catalog.move_file(gone_id, outcome.path, outcome.size, outcome.mtime_ns, self.scan_id)
+            self.catalog.files.delete(job.existing.id)
+        self.catalog.files.move(gone_id, outcome.path, outcome.size, outcome.mtime_ns, self.scan_id)
+        self.catalog.problems.clear(outcome.path)
         self.counts.moved += 1
         return gone_id
 

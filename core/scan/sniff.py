@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-IMAGE_EXTENSIONS = frozenset(
-    (
-        *(".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".dib"),
-        *(".heic", ".heif", ".hif", ".avif", ".raf", ".x3f", ".mrw"),
-        *(".dng", ".cr2", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2", ".pef", ".srw", ".3fr", ".erf"),
-        ".kdc",
-    )
-)
 # TIFF-structured camera RAW files: decoded through their embedded JPEG preview.
 RAW_EXTENSIONS = frozenset(
     (".dng", ".cr2", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2", ".pef", ".srw", ".3fr", ".erf", ".kdc")

@@ -31,8 +31,8 @@ import numpy as np
 
 from core.store.catalog import Catalog
 from core.tiers.clustering import Star, build_adjacency, star_clusters
-from core.tiers.decisions import not_duplicate_pairs
-from core.vectors.store import decode_vectors
+from core.tiers.decisions import is_separated
+from core.vectors.store import EmbeddingStore
 
 _KEY_SHIFT = np.int64(1 << 32)
 # Pairs re-scored with one file rotated (core/rescore/orientation.py) or with the crop undone
@@ -93,13 +93,7 @@ def load_graph(catalog: Catalog, source: str, threshold: float) -> NeighbourGrap
 def _read_graph(catalog: Catalog, source: str, floor: float) -> NeighbourGraph:
     """Pairs between present files with different bytes, one row per pair: the best of its plain and its
     re-scored (oriented, aligned) scores. Only pairs at or above the floor are read (a range scan)."""
-    rows = catalog.db.execute(
-        "SELECT n.a, n.b, n.score, fa.content_hash, fb.content_hash FROM neighbours n "
-        "JOIN files fa ON fa.id = n.a JOIN files fb ON fb.id = n.b "
-        "WHERE n.source IN (?, ?, ?) AND n.score >= ? AND fa.status = 'present' AND fb.status = 'present' "
-        "AND fa.content_hash != fb.content_hash",
-        [source, source + ORIENTED_SUFFIX, source + ALIGNED_SUFFIX, floor],
-    ).fetchall()
+    rows = catalog.neighbours.between_contents([source, source + ORIENTED_SUFFIX, source + ALIGNED_SUFFIX], floor)
     a = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     b = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
     score = np.fromiter((r[2] for r in rows), dtype=np.float32, count=len(rows))
@@ -112,39 +106,47 @@ def _read_graph(catalog: Catalog, source: str, floor: float) -> NeighbourGraph:
     return NeighbourGraph(a[best], b[best], score[best], keys[best], score[best], content)
 
 
-def content_edges(graph: NeighbourGraph, threshold: float, catalog: Catalog) -> list[tuple[int, int, float]]:
-    """Pairs at or above the threshold between distinct contents (each content shown by its lowest file id),
-    without the pairs a person marked "not duplicates"."""
-    edges = graph.above(threshold)
+def content_edges(
+    edges: list[tuple[int, int, float]], content: dict[int, str], separated: set[tuple[str, str]]
+) -> list[tuple[int, int, float]]:
+    """The pairs between distinct contents, each content shown by its lowest file id in `content` (file id ->
+    content hash), with the best score of each pair, without the pairs a person marked "not duplicates".
+
+    Byte-identical files are the exact tier's business: every other tier counts each content once."""
     if not edges:
         return []
     shown: dict[str, int] = {}
-    for file_id, digest in sorted(graph.content.items()):
+    for file_id, digest in sorted(content.items()):
         shown.setdefault(digest, file_id)
-    separated = not_duplicate_pairs(catalog)
     best: dict[tuple[int, int], float] = {}
     for a, b, score in edges:
-        ha, hb = graph.content[a], graph.content[b]
-        if separated and ((ha, hb) if ha <= hb else (hb, ha)) in separated:
+        ha, hb = content[a], content[b]
+        if separated and is_separated(separated, ha, hb):
             continue
         na, nb = shown[ha], shown[hb]
+        if na == nb:
+            continue
         pair = (na, nb) if na < nb else (nb, na)
-        if best.get(pair, -1.0) < score:
+        if pair not in best or best[pair] < score:
             best[pair] = score
     return [(a, b, s) for (a, b), s in best.items()]
+
+
+def _graph_edges(graph: NeighbourGraph, threshold: float, catalog: Catalog) -> list[tuple[int, int, float]]:
+    return content_edges(graph.above(threshold), graph.content, catalog.decisions.not_duplicate_pairs())
 
 
 class PairScorer:
     """Scores of pairs: stored ones from the graph, the rest from the stored vectors (fetched per group)."""
 
-    def __init__(self, graph: NeighbourGraph, catalog: Catalog, model_id: str | None, dim: int) -> None:
-        self.graph, self.catalog, self.model_id, self.dim = graph, catalog, model_id, dim
+    def __init__(self, graph: NeighbourGraph, store: EmbeddingStore) -> None:
+        self.graph, self.store = graph, store
         self._vectors: dict[int, np.ndarray] = {}
 
     def scores(self, pairs: Sequence[tuple[int, int]]) -> list[float | None]:
         found = self.graph.lookup(pairs)
         missing = [p for p, s in zip(pairs, found, strict=True) if s is None]
-        if missing and self.model_id is not None:
+        if missing:
             self._fetch({n for p in missing for n in p})
             for i, (pair, score) in enumerate(zip(pairs, found, strict=True)):
                 if score is None and pair[0] in self._vectors and pair[1] in self._vectors:
@@ -152,16 +154,8 @@ class PairScorer:
         return found
 
     def _fetch(self, file_ids: set[int]) -> None:
-        wanted = sorted(file_ids - self._vectors.keys())
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.catalog.db.execute(
-                f"SELECT file_id, vector FROM embeddings WHERE model_id = ? AND file_id IN ({marks})",
-                [self.model_id, *chunk],
-            ).fetchall()
-            vectors = decode_vectors([bytes(r[1]) for r in rows], self.dim)
-            self._vectors.update({int(r[0]): v for r, v in zip(rows, vectors, strict=True)})
+        ids, vectors = self.store.vectors(file_ids - self._vectors.keys())
+        self._vectors.update(zip(ids.tolist(), vectors, strict=True))
 
 
 def with_pairwise_range(stars: list[Star], scorer: PairScorer) -> list[Star]:
@@ -178,13 +172,13 @@ def with_pairwise_range(stars: list[Star], scorer: PairScorer) -> list[Star]:
 
 
 def copy_stars(graph: NeighbourGraph, catalog: Catalog, threshold: float) -> list[Star]:
-    stars = star_clusters(build_adjacency(content_edges(graph, threshold, catalog), threshold))
+    stars = star_clusters(build_adjacency(_graph_edges(graph, threshold, catalog), threshold))
     return respect_decisions(stars, graph, catalog)
 
 
 def respect_decisions(stars: list[Star], graph: NeighbourGraph, catalog: Catalog) -> list[Star]:
     """Members marked "not duplicates" of someone already in the star leave it (in every tier)."""
-    separated = not_duplicate_pairs(catalog)
+    separated = catalog.decisions.not_duplicate_pairs()
     if not separated:
         return stars
     kept_stars = []
@@ -192,9 +186,7 @@ def respect_decisions(stars: list[Star], graph: NeighbourGraph, catalog: Catalog
         kept: list[tuple[int, float]] = []
         for member, score in star.members:
             digest = graph.content.get(member, "")
-            if not any(
-                ((h := graph.content.get(k, "")), digest) in separated or (digest, h) in separated for k, _ in kept
-            ):
+            if not any(is_separated(separated, graph.content.get(k, ""), digest) for k, _ in kept):
                 kept.append((member, score))
         if len(kept) > 1:
             kept_stars.append(Star(star.representative, tuple(kept), star.min_score, star.max_score))
@@ -206,7 +198,7 @@ def similar_stars(
 ) -> list[Star]:
     """Stars over copy clusters: each copy group is one node shown by its representative, and two nodes are
     linked when their representatives score at least the threshold (so every member really is within it)."""
-    edges = content_edges(graph, threshold, catalog)
+    edges = _graph_edges(graph, threshold, catalog)
     node_of: dict[int, int] = {}
     if copy_threshold is not None and copy_threshold > threshold:
         for star in copy_stars(graph, catalog, copy_threshold):

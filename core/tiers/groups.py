@@ -13,9 +13,9 @@ from core.places import canonical_paths
 from core.scan.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE, SOURCE, distance_to_score
 from core.scan.phash import similarity
 from core.store.catalog import Catalog
-from core.tiers.clustering import build_adjacency, star_clusters
-from core.tiers.decisions import drop_separated_edges, is_separated, not_duplicate_pairs
-from core.tiers.graph import PairScorer, copy_stars, load_graph, similar_stars, with_pairwise_range
+from core.tiers.clustering import Star, build_adjacency, star_clusters
+from core.tiers.decisions import is_separated
+from core.tiers.graph import PairScorer, content_edges, copy_stars, load_graph, similar_stars, with_pairwise_range
 from core.tiers.keep import DEFAULT_RULES, KeepRule, is_protected, suggest_keep
 from core.vectors.store import EmbeddingStore
 
@@ -23,10 +23,10 @@ from core.vectors.store import EmbeddingStore
 def exact_groups(
     catalog: Catalog, rules: Sequence[KeepRule] = DEFAULT_RULES, protected: Sequence[str] = ()
 ) -> list[DuplicateGroup]:
-    separated = not_duplicate_pairs(catalog)
+    separated = catalog.decisions.not_duplicate_pairs()
     protected = canonical_paths(protected)
     groups = []
-    for files in catalog.exact_duplicate_sets():
+    for files in catalog.files.exact_duplicate_sets():
         if is_separated(separated, files[0].content_hash, files[0].content_hash):
             continue
         members = [(f, 1.0) for f in files]
@@ -45,7 +45,7 @@ def perceptual_groups(
     """pHash groups, chain-safe; files with identical bytes count once (the exact tier already shows them)."""
     if not 0 <= max_distance <= MAX_STORED_DISTANCE:
         raise ValueError(f"perceptual distance must be between 0 and {MAX_STORED_DISTANCE}")
-    phashes = dict(zip(*catalog.perceptual_hashes(), strict=True))
+    phashes = dict(zip(*catalog.files.phashes(), strict=True))
 
     def pair_score(a: int, b: int) -> float:
         return similarity(int(np.bitwise_count(np.int64(phashes[a]) ^ np.int64(phashes[b]))))
@@ -69,19 +69,14 @@ def embedding_groups(
     For the similar tier, `copy_threshold` collapses each copy group into one node first."""
     protected = canonical_paths(protected)
     graph = load_graph(catalog, store.model_id, threshold)
-    scorer = PairScorer(graph, catalog, store.model_id, store.dim)
+    scorer = PairScorer(graph, store)
     if tier == Tier.COPY:
         stars = copy_stars(graph, catalog, threshold)
     else:
         stars = similar_stars(graph, catalog, scorer, copy_threshold, threshold)
     stars = with_pairwise_range(stars, scorer)
-    files = catalog.files_by_ids({member for star in stars for member, _ in star.members})
-    groups = []
-    for star in stars:
-        members = [(files[file_id], score) for file_id, score in star.members]
-        group_id = f"{tier}:{star.representative}"
-        groups.append(_make_group(tier, group_id, members, star.min_score, star.max_score, rules, protected))
-    return groups
+    files = catalog.files.by_ids({member for star in stars for member, _ in star.members})
+    return _star_groups(tier, stars, files, rules, protected)
 
 
 def neighbour_groups(
@@ -94,30 +89,30 @@ def neighbour_groups(
     protected: Sequence[str],
 ) -> list[DuplicateGroup]:
     protected = canonical_paths(protected)
-    edges = catalog.neighbours(source, min_score)
-    files = catalog.files_by_ids({n for a, b, _ in edges for n in (a, b)})
+    edges = catalog.neighbours.pairs(source, min_score)
+    files = catalog.files.by_ids({n for a, b, _ in edges for n in (a, b)})
     hashes = {file_id: info.content_hash for file_id, info in files.items()}
-    edges = _one_file_per_content(drop_separated_edges(edges, hashes, not_duplicate_pairs(catalog)), hashes)
-    groups = []
-    for star in star_clusters(build_adjacency(edges, min_score), pair_score):
-        members = [(files[file_id], score) for file_id, score in star.members]
-        group_id = f"{tier}:{star.representative}"
-        groups.append(_make_group(tier, group_id, members, star.min_score, star.max_score, rules, protected))
-    return groups
+    edges = content_edges(edges, hashes, catalog.decisions.not_duplicate_pairs())
+    stars = star_clusters(build_adjacency(edges, min_score), pair_score)
+    return _star_groups(tier, stars, files, rules, protected)
 
 
-def _one_file_per_content(edges: list[tuple[int, int, float]], hashes: dict[int, str]) -> list[tuple[int, int, float]]:
-    """Byte-identical files are the exact tier's business: here each content is shown by its lowest file id."""
-    shown: dict[str, int] = {}
-    for file_id in sorted(hashes):
-        shown.setdefault(hashes[file_id], file_id)
-    best: dict[tuple[int, int], float] = {}
-    for a, b, score in edges:
-        na, nb = shown[hashes[a]], shown[hashes[b]]
-        if na != nb:
-            pair = (na, nb) if na < nb else (nb, na)
-            best[pair] = max(score, best.get(pair, score))
-    return [(a, b, score) for (a, b), score in best.items()]
+def _star_groups(
+    tier: Tier, stars: list[Star], files: dict[int, FileInfo], rules: Sequence[KeepRule], protected: Sequence[str]
+) -> list[DuplicateGroup]:
+    """One group per star, named after its representative."""
+    return [
+        _make_group(
+            tier,
+            f"{tier}:{star.representative}",
+            [(files[file_id], score) for file_id, score in star.members],
+            star.min_score,
+            star.max_score,
+            rules,
+            protected,
+        )
+        for star in stars
+    ]
 
 
 def _make_group(

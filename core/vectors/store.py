@@ -72,19 +72,16 @@ class EmbeddingStore:
         self.notices: list[str] = []
 
     def missing_file_ids(self) -> set[int]:
-        rows = self.catalog.db.execute(
-            "SELECT f.id FROM files f LEFT JOIN embeddings e ON e.file_id = f.id AND e.model_id = ? "
-            "WHERE f.status = 'present' AND e.file_id IS NULL",
-            [self.model_id],
-        )
-        return {int(r[0]) for r in rows}
+        return self.catalog.embeddings.missing(self.model_id)
+
+    def count(self) -> int:
+        """How many present files have a vector of this model."""
+        return self.catalog.embeddings.count(self.model_id)
 
     def store(self, file_ids: Sequence[int], vectors: np.ndarray) -> None:
-        rows = ((fid, self.model_id, encode_vector(v)) for fid, v in zip(file_ids, vectors, strict=True))
+        rows = ((fid, encode_vector(v)) for fid, v in zip(file_ids, vectors, strict=True))
         with self.catalog.transaction():
-            self.catalog.db.conn.executemany(
-                "INSERT OR REPLACE INTO embeddings (file_id, model_id, vector, linked) VALUES (?, ?, ?, 0)", rows
-            )
+            self.catalog.embeddings.put(self.model_id, rows)
 
     def vectors(self, file_ids: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(ids, float32 unit vectors) of present files, all of them or the given ones, by id."""
@@ -93,21 +90,9 @@ class EmbeddingStore:
 
     def _vector_rows(self, file_ids: Iterable[int] | None) -> tuple[np.ndarray, list[str], np.ndarray]:
         """(ids, content hashes, vectors) read together, so each vector comes with the content it belongs to."""
-        sql = (
-            "SELECT e.file_id, f.content_hash, e.vector FROM embeddings e JOIN files f ON f.id = e.file_id "
-            "WHERE e.model_id = ? AND f.status = 'present'"
-        )
-        if file_ids is None:
-            rows = self.catalog.db.execute(sql + " ORDER BY e.file_id", [self.model_id]).fetchall()
-        else:
-            wanted, rows = sorted({int(i) for i in file_ids}), []
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                query = f"{sql} AND e.file_id IN ({marks}) ORDER BY e.file_id"
-                rows += self.catalog.db.execute(query, [self.model_id, *chunk]).fetchall()
+        rows = self.catalog.embeddings.vectors(self.model_id, file_ids)
         ids = np.asarray([r[0] for r in rows], dtype=np.int64)
-        return ids, [str(r[1]) for r in rows], decode_vectors([bytes(r[2]) for r in rows], self.dim)
+        return ids, [r[1] for r in rows], decode_vectors([r[2] for r in rows], self.dim)
 
     def index(self) -> VectorIndex:
         """The hnswlib index, checked against the catalog and repaired or rebuilt when they differ."""
@@ -126,7 +111,7 @@ class EmbeddingStore:
         vector. A damaged or half-saved index is rebuilt; returns the message when that happened."""
         if index.problem is not None:
             return self._rebuild(index, index.problem)
-        removed, changed = index.differences(self.catalog.embedded_content_hashes(self.model_id))
+        removed, changed = index.differences(self.catalog.embeddings.content_hashes(self.model_id))
         if not removed and not changed:
             return None
         replaced = len(changed & index.ids())
@@ -152,12 +137,7 @@ class EmbeddingStore:
 
     def link_new(self, k: int = DEFAULT_K, cancel: CancelToken | None = None) -> int:
         """Store each not-yet-linked file's nearest neighbours as pairs; returns how many files were linked."""
-        rows = self.catalog.db.execute(
-            "SELECT e.file_id FROM embeddings e JOIN files f ON f.id = e.file_id "
-            "WHERE e.model_id = ? AND e.linked = 0 AND f.status = 'present'",
-            [self.model_id],
-        ).fetchall()
-        pending = [int(r[0]) for r in rows]
+        pending = self.catalog.embeddings.unlinked(self.model_id)
         if not pending:
             return 0
         index = self.index()
@@ -170,11 +150,8 @@ class EmbeddingStore:
                 self._rebuild(index, "disagreed with the stored vectors")
                 pairs, _ = self._nearest_pairs(index, ids, vectors, k)
             with self.catalog.transaction():
-                self.catalog.add_neighbours(self.model_id, pairs)
-                self.catalog.db.conn.executemany(
-                    "UPDATE embeddings SET linked = 1 WHERE file_id = ? AND model_id = ?",
-                    ((int(fid), self.model_id) for fid in ids),
-                )
+                self.catalog.neighbours.add(self.model_id, pairs)
+                self.catalog.embeddings.mark_linked(self.model_id, ids.tolist())
         return len(pending)
 
     def _nearest_pairs(

@@ -127,7 +127,7 @@ def test_scan_survives_bad_input_and_reports_each_problem(library: Library, corp
 
 def test_odd_but_valid_files_are_catalogued(library: Library, corpus: dict[str, Path]) -> None:
     library.scan(ScanRequest(roots=(corpus["good"].parent,), workers=2))
-    catalogued = {f.path: f for f in library.catalog.present_files()}
+    catalogued = {f.path: f for f in library.catalog.files.present()}
     for name in ("good", "tiny", "cmyk", "png16", "palette", "animated", "album_photo", "non_utf8"):
         assert str(corpus[name]) in catalogued, f"{name} missing from the catalog"
     assert catalogued[str(corpus["tiny"])].width == 1
@@ -138,7 +138,7 @@ def test_odd_but_valid_files_are_catalogued(library: Library, corpus: dict[str, 
 
 def test_non_utf8_name_round_trips_through_the_catalog(library: Library, corpus: dict[str, Path]) -> None:
     library.scan(ScanRequest(roots=(corpus["good"].parent,), workers=1))
-    paths = {f.path for f in library.catalog.present_files()}
+    paths = {f.path for f in library.catalog.files.present()}
     odd = str(corpus["non_utf8"])
     assert odd in paths
     assert os.path.exists(odd)

@@ -42,7 +42,7 @@ def test_changed_and_removed_files(library: Library, tmp_path: Path) -> None:
     paths[1].unlink()
     summary = library.scan(ScanRequest(roots=(folder,), workers=1))
     assert (summary.changed, summary.removed, summary.unchanged) == (1, 1, 2)
-    present = {f.path for f in library.catalog.present_files()}
+    present = {f.path for f in library.catalog.files.present()}
     assert str(paths[1]) not in present and str(paths[0]) in present
 
 
@@ -50,24 +50,24 @@ def test_touched_file_keeps_its_derived_data(library: Library, tmp_path: Path) -
     folder = tmp_path / "photos"
     (path,) = make_photos(folder, 1)
     library.scan(ScanRequest(roots=(folder,), workers=1))
-    file_id = library.catalog.present_files()[0].id
+    file_id = library.catalog.files.present()[0].id
     os.utime(path, ns=(1, 10**18))
     summary = library.scan(ScanRequest(roots=(folder,), workers=1))
     assert summary.changed == 0 and summary.new == 0
-    assert library.catalog.thumbnail(file_id) is not None
+    assert library.catalog.files.thumbnail(file_id) is not None
 
 
 def test_moved_file_keeps_its_row(library: Library, tmp_path: Path) -> None:
     folder = tmp_path / "photos"
     (path,) = make_photos(folder, 1)
     library.scan(ScanRequest(roots=(folder,), workers=1))
-    original_id = library.catalog.present_files()[0].id
+    original_id = library.catalog.files.present()[0].id
     target = folder / "sub" / "renamed.jpg"
     target.parent.mkdir()
     shutil.move(path, target)
     summary = library.scan(ScanRequest(roots=(folder,), workers=1))
     assert summary.moved == 1 and summary.new == 0
-    (info,) = library.catalog.present_files()
+    (info,) = library.catalog.files.present()
     assert info.id == original_id and info.path == str(target)
 
 
@@ -86,12 +86,12 @@ def test_cancel_keeps_finished_work_and_next_scan_resumes(
 
     first = library.scan(ScanRequest(roots=(folder,), workers=workers), progress=cancel_midway, cancel=token)
     assert first.cancelled
-    stored = library.catalog.count_present()
+    stored = library.catalog.files.count_present()
     assert 0 < stored < 40
     second = library.scan(ScanRequest(roots=(folder,), workers=2))
     assert not second.cancelled
     assert second.new == 40 - stored and second.unchanged == stored
-    assert library.catalog.count_present() == 40
+    assert library.catalog.files.count_present() == 40
 
 
 def test_progress_reports_phases_and_eta(library: Library, tmp_path: Path) -> None:
@@ -141,9 +141,9 @@ def test_readonly_catalog_reads_beside_the_owner_and_cannot_write(library: Libra
     library.scan(ScanRequest(roots=(folder,), workers=1))
     reader = Catalog(library.dir, readonly=True)
     try:
-        file_id = library.catalog.present_files()[0].id
-        assert reader.thumbnail(file_id) == library.catalog.thumbnail(file_id)
+        file_id = library.catalog.files.present()[0].id
+        assert reader.files.thumbnail(file_id) == library.catalog.files.thumbnail(file_id)
         with pytest.raises(sqlite3.OperationalError):
-            reader.set_setting("x", "y")
+            reader.settings.device = "cpu"
     finally:
         reader.close()

@@ -15,7 +15,7 @@ def _fill(
     library: Library, vectors: np.ndarray, pairs: list[tuple[int, int, float]], same: frozenset[int] = frozenset()
 ) -> None:
     db = library.catalog.db.conn
-    scan = library.catalog.start_scan(["/x"])
+    scan = library.catalog.scans.start(["/x"])
     for i in range(1, len(vectors) + 1):
         digest = "f" * 64 if i in same else f"{i:064x}"
         db.execute(
@@ -27,9 +27,10 @@ def _fill(
             "INSERT INTO embeddings (file_id, model_id, vector, linked) VALUES (?, ?, ?, 1)",
             (i, MODEL_ID, encode_vector(vectors[i - 1])),
         )
-    library.catalog.add_neighbours(MODEL_ID, pairs)
-    for key, value in {"active_model": "sscd", "model_id:sscd": MODEL_ID, "dim:sscd": str(vectors.shape[1])}.items():
-        library.catalog.set_setting(key, value)
+    library.catalog.neighbours.add(MODEL_ID, pairs)
+    library.catalog.settings.active_model = "sscd"
+    library.catalog.settings.set_model_id("sscd", MODEL_ID)
+    library.catalog.settings.set_dim("sscd", vectors.shape[1])
 
 
 def _unit(*rows: list[float]) -> np.ndarray:
@@ -88,7 +89,7 @@ def test_regrouping_uses_the_cached_graph_until_pairs_change(library: Library) -
     _fill(library, vectors, [(1, 2, 0.96)])
     assert len(library.groups(Tier.COPY, 0.9)) == 1
     assert library.groups(Tier.COPY, 0.97) == []
-    library.catalog.add_neighbours(MODEL_ID, [(2, 3, 0.99)])
+    library.catalog.neighbours.add(MODEL_ID, [(2, 3, 0.99)])
     assert {"p2.jpg", "p3.jpg"} in _names(library.groups(Tier.COPY, 0.97))
 
 

@@ -75,11 +75,11 @@ def ids_of(group: DuplicateGroup, paths: list[Path]) -> tuple[int, ...]:
 
 
 def status_of(lib: Library, path: Path) -> str:
-    return str(lib.catalog.query("SELECT status FROM files WHERE path = ?", [str(path)])[0]["status"])
+    return str(next(lib.catalog.db.query("SELECT status FROM files WHERE path = ?", [str(path)]))["status"])
 
 
 def journal_rows(lib: Library) -> list[tuple[str, str, str]]:
-    rows = lib.catalog.query("SELECT action, path, status FROM journal ORDER BY id")
+    rows = lib.catalog.db.query("SELECT action, path, status FROM journal ORDER BY id")
     return [(r["action"], r["path"], r["status"]) for r in rows]
 
 
@@ -127,7 +127,7 @@ def test_journal_records_hash_size_mtime_and_trash_path(lib: Library, tmp_path: 
     group = exact_group(lib)
     member = next(m.file for m in group.members if m.file.path == str(photos.copies[0]))
     outcome = lib.trash(TrashRequest(ids_of(group, photos.copies), (group,)))
-    row = lib.catalog.query("SELECT * FROM journal WHERE action = 'trash'")[0]
+    row = next(lib.catalog.db.query("SELECT * FROM journal WHERE action = 'trash'"))
     assert (row["batch"], row["file_id"], row["path"]) == (outcome.batch_id, member.id, member.path)
     assert (row["content_hash"], row["size"], row["mtime_ns"]) == (member.content_hash, member.size, member.mtime_ns)
     assert row["trash_path"] == outcome.trashed[0].trash_path and row["status"] == "ok"
@@ -148,7 +148,7 @@ def test_requesting_every_member_of_a_group_trashes_none(lib: Library, tmp_path:
     outcome = lib.trash(request)
     assert outcome.trashed == ()
     assert all(p.is_file() for p in photos.all_copies)
-    assert lib.catalog.count_present() == 4
+    assert lib.catalog.files.count_present() == 4
 
 
 def test_kept_copy_that_changed_on_disk_does_not_count(lib: Library, tmp_path: Path) -> None:
@@ -232,7 +232,7 @@ def test_vanished_file_is_refused(lib: Library, tmp_path: Path) -> None:
 
 def test_file_outside_the_requests_groups_is_refused(lib: Library, tmp_path: Path) -> None:
     photos = make_library(lib, tmp_path)
-    single_id = lib.catalog.query("SELECT id FROM files WHERE path = ?", [str(photos.single)])[0]["id"]
+    single_id = next(lib.catalog.db.query("SELECT id FROM files WHERE path = ?", [str(photos.single)]))["id"]
     preview = lib.preview_trash(TrashRequest((single_id,), (exact_group(lib),)))
     assert preview.will_trash == () and "not a member of any group" in preview.refused[0].reason
     assert lib.trash(TrashRequest((single_id,), ())).trashed == ()

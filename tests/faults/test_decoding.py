@@ -77,7 +77,7 @@ CRASHING_SCAN = textwrap.dedent(
     peak_kb = max(hwm_kb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({
         "scans": rows,
-        "present": sorted(os.path.basename(f.path) for f in library.catalog.present_files()),
+        "present": sorted(os.path.basename(f.path) for f in library.catalog.files.present()),
         "problems": {os.path.basename(p.path): [p.code, p.reason] for p in library.problems()},
         "peak_kb": peak_kb,
     }))
@@ -148,7 +148,7 @@ def test_a_decoder_killed_mid_scan_costs_only_its_file(library: Library, tmp_pat
     problems = {p.path: p for p in library.problems()}
     assert problems[str(bad)].code == "decoder-crashed"
     assert "crashed on this file (signal 9" in problems[str(bad)].reason
-    assert {f.path for f in library.catalog.present_files()} == {str(p) for p in good}
+    assert {f.path for f in library.catalog.files.present()} == {str(p) for p in good}
     assert crashes(crash_log) == 2  # tried once more alone before it was blamed
 
     second = library.scan(ScanRequest(roots=(folder,), workers=2))
@@ -429,14 +429,14 @@ def test_a_read_error_keeps_the_photo_and_the_next_scan_tries_again(
     known = save_photo(folder / "known.jpg", seed=1)
     save_photo(folder / "other.jpg", seed=2)
     library.scan(ScanRequest(roots=(folder,), workers=1))
-    (known_id,) = [f.id for f in library.catalog.present_files() if f.path == str(known)]
+    (known_id,) = [f.id for f in library.catalog.files.present() if f.path == str(known)]
 
     os.utime(known, ns=(1, 10**18))  # touched (e.g. by a backup tool): read again, and the read fails once
     new = save_photo(folder / "new.jpg", seed=3)
     flaky_reads(known)
     flaky_reads(new)
     library.scan(ScanRequest(roots=(folder,), workers=1))
-    present = {f.path: f.id for f in library.catalog.present_files()}
+    present = {f.path: f.id for f in library.catalog.files.present()}
     assert present.get(str(known)) == known_id, "a read error dropped a catalogued photo"
     problems = {p.path: p for p in library.problems()}
     assert problems[str(known)].code == problems[str(new)].code == "unreadable"
@@ -444,6 +444,6 @@ def test_a_read_error_keeps_the_photo_and_the_next_scan_tries_again(
 
     third = library.scan(ScanRequest(roots=(folder,), workers=1))
     assert third.new == 1 and third.problems == 0
-    present = {f.path: f.id for f in library.catalog.present_files()}
+    present = {f.path: f.id for f in library.catalog.files.present()}
     assert present[str(known)] == known_id and str(new) in present
-    assert library.catalog.file_info(known_id).mtime_ns == 10**18
+    assert library.catalog.files.by_ids([known_id])[known_id].mtime_ns == 10**18

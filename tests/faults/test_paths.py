@@ -58,7 +58,7 @@ def cli_trash_extras(library_dir: str) -> int:
 
 
 def present(library: Library) -> set[str]:
-    return {f.path for f in library.catalog.present_files()}
+    return {f.path for f in library.catalog.files.present()}
 
 
 # --- the trash is never a surviving copy ------------------------------------------------------------------------
@@ -153,10 +153,10 @@ def test_rows_stored_under_a_symlink_spelling_come_back_under_the_real_path(lib:
     link = tmp_path / "photos-link"
     link.symlink_to(photos, target_is_directory=True)
     lib.scan(ScanRequest(roots=(photos,), workers=1))
-    ids = {f.id for f in lib.catalog.present_files()}
+    ids = {f.id for f in lib.catalog.files.present()}
     lib.catalog.db.execute("UPDATE files SET path = replace(path, ?, ?)", [str(photos), str(link)])
     summary = lib.scan(ScanRequest(roots=(link,), workers=1))
-    assert present(lib) == made and {f.id for f in lib.catalog.present_files()} == ids
+    assert present(lib) == made and {f.id for f in lib.catalog.files.present()} == ids
     assert (summary.new, summary.moved) == (0, 2)
 
 
@@ -188,7 +188,7 @@ def test_a_single_unreadable_file_root_is_not_read_again(lib: Library, tmp_path:
     broken.parent.mkdir()
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     lib.scan(ScanRequest(roots=(broken,), workers=1))
-    assert str(broken) in lib.catalog.known_problems_under([str(broken)])
+    assert str(broken) in lib.catalog.problems.under([str(broken)])
 
 
 # --- twinlens protect -------------------------------------------------------------------------------------------
@@ -232,6 +232,6 @@ def test_the_library_s_excluded_folders_apply_to_cli_scans(library_dir: str, tmp
     cli_scan(library_dir, photos)
     library = Library(library_dir)
     try:
-        assert [f.path for f in library.catalog.present_files()] == [str(kept)]
+        assert [f.path for f in library.catalog.files.present()] == [str(kept)]
     finally:
         library.close()

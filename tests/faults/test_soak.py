@@ -175,7 +175,7 @@ def check(soak: Soak) -> int:
 
 def check_journal(lib: Library) -> None:
     """Each move the journal offers to undo lies where the journal says, with the bytes it recorded."""
-    rows = lib.catalog.query(
+    rows = lib.catalog.db.query(
         "SELECT t.path, t.trash_path, t.content_hash FROM journal t WHERE t.action = 'trash' AND t.status = ? "
         "AND NOT EXISTS (SELECT 1 FROM journal u WHERE u.batch = t.batch AND u.action = 'undo' "
         "AND u.file_id = t.file_id AND u.status = 'ok')",

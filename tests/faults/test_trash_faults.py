@@ -28,7 +28,7 @@ def hashes(paths: list[Path]) -> dict[Path, str]:
 
 
 def trash_status(lib: Library, path: Path) -> str:
-    rows = lib.catalog.query("SELECT status FROM journal WHERE action = 'trash' AND path = ?", [str(path)])
+    rows = list(lib.catalog.db.query("SELECT status FROM journal WHERE action = 'trash' AND path = ?", [str(path)]))
     return str(rows[-1]["status"])
 
 

@@ -28,7 +28,7 @@ def scan(library: Library, folder: Path, model: str) -> None:
 
 
 def ids_by_name(library: Library) -> dict[str, int]:
-    return {Path(f.path).name: f.id for f in library.catalog.present_files()}
+    return {Path(f.path).name: f.id for f in library.catalog.files.present()}
 
 
 def resized_copy(source: bytes, target: Path, work: Path) -> Path:
@@ -44,7 +44,7 @@ def true_score(store: EmbeddingStore, a: int, b: int) -> float:
 
 
 def assert_stored_scores_are_true(library: Library, store: EmbeddingStore) -> None:
-    for a, b, score in library.catalog.neighbours(store.model_id, 0.0):
+    for a, b, score in library.catalog.neighbours.pairs(store.model_id, 0.0):
         assert score == pytest.approx(true_score(store, a, b), abs=1e-3), f"pair ({a}, {b}) scored from a stale vector"
 
 
@@ -156,7 +156,7 @@ def test_a_process_killed_while_saving_the_index_leaves_one_that_works(
         assert {r.file.path for r in results} == {str(p) for p in paths[1:]}
         store = library.models.store(TINY)
         assert store is not None
-        assert store.index().matches(library.catalog.embedded_content_hashes(store.model_id), store.model_id)
+        assert store.index().matches(library.catalog.embeddings.content_hashes(store.model_id), store.model_id)
         assert_stored_scores_are_true(library, store)
     finally:
         library.close()

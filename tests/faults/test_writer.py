@@ -373,7 +373,7 @@ def test_disk_full_during_a_scan_stops_cleanly_and_the_next_scan_resumes(
         library.scan(ScanRequest(roots=(folder,), workers=1))
     assert "full" in str(caught.value)
     assert library.catalog.db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    kept = library.catalog.count_present()
+    kept = library.catalog.files.count_present()
     assert 0 < kept < total, "finished batches are kept"
     assert _scans(tmp_path / "lib") == [(1, "failed")], "the scan says it failed (not 'running')"
     from core.store.writer_lock import DiskFullError, LibraryWriteError
@@ -384,7 +384,7 @@ def test_disk_full_during_a_scan_stops_cleanly_and_the_next_scan_resumes(
     library = Library(tmp_path / "lib")  # space freed: no limit on a new connection
     summary = library.scan(ScanRequest(roots=(folder,), workers=1))
     assert (summary.unchanged, summary.new) == (kept, total - kept)
-    assert library.catalog.count_present() == total
+    assert library.catalog.files.count_present() == total
     assert library.catalog.db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     library.close()
 

@@ -159,7 +159,7 @@ def test_index_is_rebuilt_from_disk_when_damaged_or_half_saved(
         )
         assert store.notices[0] in caplog.messages
         stored = dict(zip(*store.vectors(), strict=True))
-        query = stored[next(f.id for f in fresh.catalog.present_files() if f.path == str(paths[2]))]
+        query = stored[next(f.id for f in fresh.catalog.files.present() if f.path == str(paths[2]))]
         assert len(results) == 4 and all(r.file.path != str(paths[2]) for r in results)
         for result in results:
             assert result.score == pytest.approx(float(stored[result.file.id] @ query), abs=1e-3)
@@ -220,10 +220,10 @@ def test_crops_and_rotations_join_the_copy_tier_and_burst_frames_do_not(sscd_lib
 
     threshold = sscd_library.models.threshold("sscd", Tier.COPY)
     assert threshold is not None
-    by_name = {Path(f.path).name: f.id for f in sscd_library.catalog.present_files()}
+    by_name = {Path(f.path).name: f.id for f in sscd_library.catalog.files.present()}
     store = sscd_library.models.store("sscd")
     assert store is not None
-    plain = dict(((a, b), s) for a, b, s in sscd_library.catalog.neighbours(store.model_id, 0.0))
+    plain = dict(((a, b), s) for a, b, s in sscd_library.catalog.neighbours.pairs(store.model_id, 0.0))
     for name in ("crop.jpg", "turned.jpg"):
         pair = tuple(sorted((by_name["orange.jpg"], by_name[name])))
         assert plain.get(pair, 0.0) < threshold, f"{name} would be a copy without re-scoring: nothing tested"

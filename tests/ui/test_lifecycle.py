@@ -71,10 +71,10 @@ def test_closing_during_a_scan_cancels_and_leaves_a_consistent_catalog(
     assert window.runner.stopped
     library = Library(tmp_path / "library")
     try:
-        assert library.catalog.query("PRAGMA integrity_check")[0][0] == "ok"
-        last = library.catalog.query("SELECT status FROM scans ORDER BY id DESC LIMIT 1")[0]["status"]
+        assert library.catalog.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        last = next(library.catalog.db.query("SELECT status FROM scans ORDER BY id DESC LIMIT 1"))["status"]
         assert last == "cancelled"
-        stored = library.catalog.count_present()
+        stored = library.catalog.files.count_present()
         assert 0 < stored < MANY
         summary = library.scan(window.library_panel.folders.scan_request())
         assert summary.new == MANY - stored

@@ -20,7 +20,6 @@ PHASE_TEXT = {
     Phase.COMPARE: "Comparing with the catalog",
     Phase.READ: "Reading photos",
     Phase.EMBED: "Computing embeddings",
-    Phase.INDEX: "Updating the similarity index",
     Phase.VERIFY: "Checking rotated and cropped copies",
     Phase.GROUP: "Finding near-identical pairs",
     Phase.DONE: "Finishing",

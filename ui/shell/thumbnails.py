@@ -72,7 +72,7 @@ class ThumbnailReader(QObject):
     def _load(self, file_id: int) -> QImage:
         if self._catalog is None:
             self._catalog = Catalog(self._library_dir, readonly=True)
-        data = self._catalog.thumbnail(file_id)
+        data = self._catalog.files.thumbnail(file_id)
         image = QImage.fromData(data) if data else QImage()
         if image.isNull():
             return QImage()

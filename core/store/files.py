@@ -1,0 +1,182 @@
+"""Catalogued files and what is derived from each file's bytes (thumbnail, perceptual hash)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from core.entities import DecodedFile, FileInfo
+from core.store.pathcodec import from_db, to_db
+from core.store.sql import IDS, UNDER_ROOT, Part, under_root_params
+
+PRESENT, GONE, TRASHED = "present", "gone", "trashed"
+_COLUMNS = "id, path, size, mtime_ns, content_hash, width, height, format, captured_at, camera"
+# Tables of data computed from a file's bytes: dropped when the bytes change.
+_DERIVED = ("perceptual_hashes", "thumbnails", "embeddings")
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """What the scanner needs to decide whether a path must be read again."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    content_hash: str
+    status: str
+
+
+class Files(Part):
+    # --- what a scan writes --------------------------------------------------------------------------------
+
+    def known_under(self, roots: Sequence[str]) -> dict[str, KnownFile]:
+        """Catalogued files (present or gone) whose path lies under one of the roots."""
+        known: dict[str, KnownFile] = {}
+        for root in roots:
+            sql = "SELECT id, path, size, mtime_ns, content_hash, status FROM files WHERE " + UNDER_ROOT
+            for id_, path, size, mtime_ns, content_hash, status in self.db.execute(sql, under_root_params(root)):
+                known[from_db(path)] = KnownFile(id_, size, mtime_ns, content_hash, status)
+        return known
+
+    def store_decoded(self, item: DecodedFile, scan_id: int, existing_id: int | None) -> int:
+        """Insert or update one file and its derived data; derived data is replaced when the bytes changed.
+
+        Plain SQL rather than sqlite-utils' insert(): this runs once per new file on the scan's hot path."""
+        values = (
+            to_db(item.path), item.size, item.mtime_ns, item.content_hash, item.width, item.height, item.format,
+            item.captured_at, item.camera, item.orientation, scan_id,
+        )  # fmt: skip
+        conn = self.conn
+        if existing_id is None:
+            cursor = conn.execute(
+                "INSERT INTO files (path, size, mtime_ns, content_hash, width, height, format, captured_at, camera, "
+                "orientation, last_scan, first_scan, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'present')",
+                (*values, scan_id),
+            )
+            file_id = int(cursor.lastrowid or 0)
+        else:
+            file_id = existing_id
+            conn.execute(
+                "UPDATE files SET path = ?, size = ?, mtime_ns = ?, content_hash = ?, width = ?, height = ?, "
+                "format = ?, captured_at = ?, camera = ?, orientation = ?, last_scan = ?, status = 'present' "
+                "WHERE id = ?",
+                (*values, file_id),
+            )
+            self._forget_derived(file_id)
+        if item.phash is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO perceptual_hashes (file_id, phash) VALUES (?, ?)", (file_id, item.phash)
+            )
+        conn.execute(
+            "INSERT OR REPLACE INTO thumbnails (file_id, width, height, jpeg) VALUES (?, ?, ?, ?)",
+            (file_id, item.thumb_width, item.thumb_height, item.thumb_jpeg),
+        )
+        return file_id
+
+    def _forget_derived(self, file_id: int) -> None:
+        """Drop data computed from a file's old bytes."""
+        for table in _DERIVED:
+            self.db.execute(f"DELETE FROM [{table}] WHERE file_id = ?", [file_id])
+        self.db.execute("DELETE FROM neighbours WHERE a = ? OR b = ?", [file_id, file_id])
+
+    def move(self, file_id: int, new_path: str, size: int, mtime_ns: int, scan_id: int) -> None:
+        """A file that reappeared at another path with the same bytes keeps its row, and so its history."""
+        values = {"path": to_db(new_path), "size": size, "mtime_ns": mtime_ns, "status": PRESENT, "last_scan": scan_id}
+        self.db.table("files").update(file_id, values)
+
+    def touch(self, file_id: int, size: int, mtime_ns: int, scan_id: int) -> None:
+        """Same bytes, new mtime: nothing derived needs recomputing."""
+        values = {"size": size, "mtime_ns": mtime_ns, "status": PRESENT, "last_scan": scan_id}
+        self.db.table("files").update(file_id, values)
+
+    def mark_gone(self, file_ids: Iterable[int]) -> None:
+        self.conn.executemany("UPDATE files SET status = 'gone' WHERE id = ?", ((i,) for i in file_ids))
+
+    def delete(self, file_id: int) -> None:
+        self.db.table("files").delete(file_id)
+
+    def gone_ids_by_hash(self, hashes: Iterable[str]) -> dict[str, int]:
+        sql = f"SELECT content_hash, id FROM files WHERE status = 'gone' AND content_hash IN ({IDS})"
+        found: dict[str, int] = {}
+        for content_hash, file_id in self.rows_in(sql, hashes):
+            found.setdefault(content_hash, file_id)
+        return found
+
+    def gone_hashes(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT content_hash FROM files WHERE status = 'gone'")}
+
+    # --- what the trash and its undo write -----------------------------------------------------------------
+
+    def set_status(self, file_id: int, status: str) -> None:
+        self.db.execute("UPDATE files SET status = ? WHERE id = ?", [status, file_id])
+
+    def mark_present_if_same(self, info: FileInfo, mtime_ns: int) -> None:
+        """Present again with this mtime, unless the row has since been reused for other bytes."""
+        self.db.execute(
+            "UPDATE files SET status = 'present', mtime_ns = ? WHERE id = ? AND content_hash = ? AND size = ?",
+            [mtime_ns, info.id, info.content_hash, info.size],
+        )
+
+    # --- reads -------------------------------------------------------------------------------------------
+
+    def with_status(self, file_ids: Iterable[int]) -> dict[int, tuple[FileInfo, str]]:
+        """Catalogued files of these ids, whatever their status, with it."""
+        rows = self.rows_in(f"SELECT {_COLUMNS}, status FROM files WHERE id IN ({IDS})", file_ids)
+        return {row["id"]: (file_info_from_row(row), row["status"]) for row in rows}
+
+    def by_ids(self, file_ids: Iterable[int]) -> dict[int, FileInfo]:
+        return {file_id: info for file_id, (info, _) in self.with_status(file_ids).items()}
+
+    def present(self) -> list[FileInfo]:
+        rows = self.rows(f"SELECT {_COLUMNS} FROM files WHERE status = 'present' ORDER BY id")
+        return [file_info_from_row(row) for row in rows]
+
+    def count_present(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM files WHERE status = 'present'").fetchone()[0])
+
+    def exact_duplicate_sets(self) -> list[list[FileInfo]]:
+        rows = self.rows(
+            f"SELECT {_COLUMNS} FROM files WHERE status = 'present' AND content_hash IN ("
+            "SELECT content_hash FROM files WHERE status = 'present' GROUP BY content_hash HAVING count(*) > 1) "
+            "ORDER BY content_hash, id"
+        )
+        sets: dict[str, list[FileInfo]] = {}
+        for row in rows:
+            sets.setdefault(row["content_hash"], []).append(file_info_from_row(row))
+        return list(sets.values())
+
+    def thumbnail(self, file_id: int) -> bytes | None:
+        row = self.db.execute("SELECT jpeg FROM thumbnails WHERE file_id = ?", [file_id]).fetchone()
+        return bytes(row[0]) if row else None
+
+    # --- perceptual hashes -------------------------------------------------------------------------------
+
+    def phashes(self, uncompared_only: bool = False) -> tuple[list[int], list[int]]:
+        """(file ids, 64-bit pHashes as signed ints) of present files, by id; with uncompared_only, only those not
+        yet compared with the others."""
+        rows = self.db.execute(
+            "SELECT p.file_id, p.phash FROM perceptual_hashes p JOIN files f ON f.id = p.file_id "
+            "WHERE f.status = 'present' AND (p.compared = 0 OR NOT ?) ORDER BY p.file_id",
+            [uncompared_only],
+        ).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def mark_phashes_compared(self, file_ids: Iterable[int]) -> None:
+        self.conn.executemany("UPDATE perceptual_hashes SET compared = 1 WHERE file_id = ?", ((i,) for i in file_ids))
+
+
+def file_info_from_row(row: sqlite3.Row) -> FileInfo:
+    """A FileInfo from a row with the columns of `files` that it holds (by name)."""
+    return FileInfo(
+        id=row["id"],
+        path=from_db(row["path"]),
+        size=row["size"],
+        mtime_ns=row["mtime_ns"],
+        content_hash=row["content_hash"],
+        width=row["width"],
+        height=row["height"],
+        format=row["format"],
+        captured_at=row["captured_at"],
+        camera=row["camera"],
+    )
