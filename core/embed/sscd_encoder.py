@@ -1,8 +1,10 @@
-"""SSCD copy-detection descriptor: the int8 ONNX export (onnxruntime) or Meta's TorchScript file.
+"""SSCD copy-detection descriptors: the int8 ONNX export (onnxruntime) or Meta's TorchScript file (`sscd`), and
+the distilled MobileNetV4 student (`sscd-fast`, ONNX).
 
-The ONNX model takes uint8 RGB [batch, H, W, 3] at any size and returns L2-normalised [batch, 512];
-it does not resize, so its cost grows with pixel count. We resize to SSCD's square 320 px
-("skew_320" in the SSCD README), which also lets images of different shapes share a batch.
+The ONNX models take uint8 RGB [batch, H, W, 3] and return L2-normalised [batch, 512]. The int8 export takes any
+size and does not resize, so its cost grows with pixel count: we resize to SSCD's square 320 px ("skew_320" in
+the SSCD README), which also lets images of different shapes share a batch. The student is trained at 224 px.
+Each spec says its square side (`input_size`) and how a photo is fitted into it (`onnx_resize`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.embed.registry import ModelSpec
+from core.embed.registry import ModelSpec, OnnxResize
 from core.embed.runtime import physical_core_count
 from core.embed.torch_encoder import l2_normalise, make_model_id
 from core.embed.weights import ResolvedWeights
@@ -29,6 +31,15 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 _PREPROCESSING = {"resize": [SSCD_SIDE, SSCD_SIDE], "resample": "bilinear-antialias"}
 
 
+def onnx_preprocessing(spec: ModelSpec) -> dict[str, object]:
+    """What the ONNX encoder does to a photo, as recorded in its model id (sscd's is unchanged since release)."""
+    side = spec.input_size
+    preprocessing: dict[str, object] = {"resize": [side, side], "resample": "bilinear-antialias"}
+    if spec.onnx_resize == "centre-crop":
+        preprocessing = {"resize_short_side": side, "centre_crop": [side, side], "resample": "bilinear-antialias"}
+    return preprocessing
+
+
 class OnnxSscdEncoder:
     def __init__(self, spec: ModelSpec, model_path: Path, weights_identity: str, batch_size: int = 8) -> None:
         import onnxruntime as ort
@@ -41,23 +52,35 @@ class OnnxSscdEncoder:
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.device = "cpu"
         self.batch_size = batch_size
-        self.model_id = make_model_id(spec.name, weights_identity, _PREPROCESSING, "onnx")
+        self.model_id = make_model_id(spec.name, weights_identity, onnx_preprocessing(spec), "onnx")
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         if not images:
             return np.zeros((0, self.dim), dtype=np.float32)
         outputs = [
-            self.session.run(None, {self.input_name: _square_uint8(images[start : start + self.batch_size])})[0]
+            self.session.run(None, {self.input_name: self._pixels(images[start : start + self.batch_size])})[0]
             for start in range(0, len(images), self.batch_size)
         ]
         return l2_normalise(np.concatenate(outputs).astype(np.float32))
 
+    def _pixels(self, images: Sequence[Image.Image]) -> np.ndarray:
+        side, mode = self.spec.input_size, self.spec.onnx_resize
+        return np.stack([np.asarray(square_uint8_image(image, side, mode)) for image in images])
 
-def _square_uint8(images: Sequence[Image.Image]) -> np.ndarray:
+
+def square_uint8_image(image: Image.Image, side: int, mode: OnnxResize = "stretch") -> Image.Image:
+    """An RGB `side`×`side` image: the whole photo resized to the square ("stretch"), or its short side resized to
+    `side` and the centre square kept ("centre-crop")."""
     from PIL import Image
 
-    side = (SSCD_SIDE, SSCD_SIDE)
-    return np.stack([np.asarray(image.convert("RGB").resize(side, Image.Resampling.BILINEAR)) for image in images])
+    rgb = image.convert("RGB")
+    if mode == "stretch":
+        return rgb.resize((side, side), Image.Resampling.BILINEAR)
+    width, height = rgb.size
+    short = min(width, height)
+    left, top = (width - short) // 2, (height - short) // 2
+    # Crop the centre square first, then resize it: the same pixels as resizing then cropping, for far less work.
+    return rgb.resize((side, side), Image.Resampling.BILINEAR, box=(left, top, left + short, top + short))
 
 
 def build_sscd_encoder(spec: ModelSpec, weights: ResolvedWeights, device: str, overrides: dict[str, object]) -> Encoder:

@@ -50,7 +50,7 @@ def test_the_spec_says_which_tiers_each_model_finds() -> None:
     }
     assert get_spec("sscd").default_threshold(Tier.SIMILAR) == 0.45
     assert get_spec("sscd").default_threshold(Tier.EXACT) is None
-    assert models_with_tier(Tier.COPY) == ["dinov2-small", "dinov2-base", "clip-b32", "sscd"]
+    assert models_with_tier(Tier.COPY) == ["dinov2-small", "dinov2-base", "clip-b32", "sscd", "sscd-fast"]
     assert text_models() == ["clip-b32"]
 
 
