@@ -39,7 +39,7 @@ class DefaultModel:
 
     name: str
     chosen: bool  # True: the library's active model; False: an out-of-the-box model nobody chose
-    reason: str  # "chosen for this library", "packaged copy detector, found on this computer"
+    reason: str  # "this library's model", "packaged copy detector, found on this computer"
 
     def describe(self) -> str:
         return f"{self.name} ({self.reason})"
@@ -63,7 +63,7 @@ class ModelService:
         The first scan that embeds makes it the active model, so a library keeps it until a person switches."""
         active = self.active_model()
         if active is not None:
-            return DefaultModel(active, chosen=True, reason="chosen for this library")
+            return DefaultModel(active, chosen=True, reason="this library's model")
         for name in OUT_OF_THE_BOX_MODELS:
             weights = self.weights(name)
             if weights.on_disk:
