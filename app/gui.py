@@ -19,7 +19,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    app.setApplicationDisplayName("Twinlens")
+    app.setApplicationDisplayName(APPLICATION)  # Qt adds it to every window title
     app.setWindowIcon(app_icon())
     runner = OpRunner()  # the library folder: $TWINLENS_LIBRARY, else the platform's user data dir
     window = MainWindow(runner, QSettings())  # asks for the library to open

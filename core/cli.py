@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.embed import (
-    DEFAULT_MODEL,
+    OUT_OF_THE_BOX_MODELS,
     MissingWeightsError,
     UnknownModelError,
     WeightsFormatError,
@@ -37,7 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("paths", nargs="+", type=Path)
     _library_option(scan)
     scan.add_argument("--no-embed", action="store_true", help="model-free tiers only (exact, perceptual)")
-    scan.add_argument("--model", default=None, help=f"embedding model ({', '.join(list_models())})")
+    scan.add_argument(
+        "--model",
+        default=None,
+        help=f"embedding model ({', '.join(list_models())}; default: the library's, else the first of "
+        f"{', '.join(OUT_OF_THE_BOX_MODELS)} whose weights are on this computer)",
+    )
     scan.add_argument(
         "--weights",
         type=Path,
@@ -119,12 +124,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         library.close()
 
 
+def _default_model(library: Library, quiet: bool) -> str | None:
+    """The model a scan without --model embeds with (ModelService.default_model), said when nobody chose it."""
+    default = library.models.default_model()
+    if default is None:
+        print(
+            "twinlens: no model's weights are on this computer: scanning for exact and perceptual duplicates only "
+            "(`twinlens models` says how to get one)",
+            file=sys.stderr,
+        )
+        return None
+    if not default.chosen and not quiet:
+        print(
+            f"twinlens: embedding with {default.describe()}; `twinlens models` lists the others (--model NAME)",
+            file=sys.stderr,
+        )
+    return default.name
+
+
 def cmd_scan(library: Library, args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         print(f"twinlens: no such folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    model = None if args.no_embed else (args.model or library.models.active_model() or DEFAULT_MODEL)
+    model = None if args.no_embed else (args.model or _default_model(library, quiet=args.quiet))
     if args.neighbours is not None:
         try:
             library.models.set_neighbours(args.neighbours)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.cancel import NEVER_CANCELLED, CancelToken
-from core.embed.registry import DEFAULT_MODEL, models_with_tier
+from core.embed.registry import OUT_OF_THE_BOX_MODELS, models_with_tier
 from core.entities import Changes, DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
 from core.models.service import ModelService
 from core.places import canonical_paths
@@ -141,7 +141,8 @@ class Library:
         if model is None or self.models.store(model) is None:
             return (
                 f"no photos have been embedded yet. Scan with a model that finds them ({able}), e.g. "
-                f"`twinlens scan PATH --model {DEFAULT_MODEL}`; `twinlens models` says where each one's weights are"
+                f"`twinlens scan PATH --model {OUT_OF_THE_BOX_MODELS[0]}`; `twinlens models` says where each one's "
+                "weights are"
             )
         if self.models.threshold(model, tier) is None:
             return f"{model} has no {tier} threshold; scan with a model that has one ({able})"

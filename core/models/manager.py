@@ -60,6 +60,7 @@ class SwitchEstimate:
     model: str
     files_to_embed: int
     seconds: float
+    library_files: int = 0  # photos in the library: none means its first scan embeds them
 
 
 def weights_state(weights: ResolvedWeights) -> WeightsState:
@@ -99,9 +100,10 @@ def model_statuses(service: ModelService) -> list[ModelStatus]:
 def switch_estimate(service: ModelService, name: str) -> SwitchEstimate:
     """What switching the active model to `name` will re-embed, and about how long it takes here."""
     store = service.store(name)
-    missing = len(store.missing_file_ids()) if store is not None else service.catalog.files.count_present()
+    present = service.catalog.files.count_present()
+    missing = len(store.missing_file_ids()) if store is not None else present
     rate = get_spec(name).cpu_images_per_second
-    return SwitchEstimate(name, missing, missing / rate)
+    return SwitchEstimate(name, missing, missing / rate, present)
 
 
 def import_weights(service: ModelService, name: str, source: Path) -> Path:

@@ -10,8 +10,8 @@ import numpy as np
 
 from core.cancel import CancelToken
 from core.embed.encoders import Encoder, TextEncoder, build_encoder
-from core.embed.registry import ModelSpec, get_spec, text_models
-from core.embed.weights import ResolvedWeights, resolve_weights, weights_file
+from core.embed.registry import OUT_OF_THE_BOX_MODELS, ModelSpec, get_spec, text_models
+from core.embed.weights import ResolvedWeights, WeightsSource, resolve_weights, weights_file
 from core.entities import FileInfo, Tier
 from core.rescore.stage import RescoreStage
 from core.scan.decode import DecodeError, decode_user_file
@@ -25,6 +25,26 @@ class QueryResult:
     score: float
 
 
+# Why an out-of-the-box model is used, by where its weights were found.
+_FOUND = {
+    WeightsSource.PACKAGED: "packaged copy detector, found on this computer",
+    WeightsSource.HF_CACHE: "copy detector, found in the Hugging Face cache",
+    WeightsSource.IMPORTED: "copy detector, imported into this library",
+}
+
+
+@dataclass(frozen=True)
+class DefaultModel:
+    """The model a scan embeds with when the person names none (ModelService.default_model), and why."""
+
+    name: str
+    chosen: bool  # True: the library's active model; False: an out-of-the-box model nobody chose
+    reason: str  # "this library's model", "packaged copy detector, found on this computer"
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.reason})"
+
+
 class ModelService:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -35,6 +55,20 @@ class ModelService:
 
     def active_model(self) -> str | None:
         return self.catalog.settings.active_model
+
+    def default_model(self) -> DefaultModel | None:
+        """The model a scan uses when none is named (the CLI's `scan` without --model, the GUI's Scan): the
+        library's active model; else, for a library nobody chose one for, the first out-of-the-box copy model
+        (registry.OUT_OF_THE_BOX_MODELS) whose weights are on this computer; else None (scan without a model).
+        The first scan that embeds makes it the active model, so a library keeps it until a person switches."""
+        active = self.active_model()
+        if active is not None:
+            return DefaultModel(active, chosen=True, reason="this library's model")
+        for name in OUT_OF_THE_BOX_MODELS:
+            weights = self.weights(name)
+            if weights.on_disk:
+                return DefaultModel(name, chosen=False, reason=_FOUND.get(weights.source, "found on this computer"))
+        return None
 
     def set_active_model(self, name: str) -> None:
         get_spec(name)

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from core.embed import DEFAULT_MODEL, ModelSpec, UnknownModelError, get_spec, list_models, register
+from core.embed import OUT_OF_THE_BOX_MODELS, ModelSpec, UnknownModelError, get_spec, list_models, register
 
 
 def test_registry_lists_the_five_models_with_their_dimensions() -> None:
     dims = {name: get_spec(name).dim for name in list_models()}
     assert dims == {"dinov2-small": 384, "dinov2-base": 768, "clip-b32": 512, "sscd": 512, "sscd-fast": 512}
-    assert DEFAULT_MODEL == "dinov2-small"
+    assert OUT_OF_THE_BOX_MODELS == ("sscd",)
 
 
 def test_specs_describe_family_text_support_and_weights_source() -> None:

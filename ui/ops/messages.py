@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.entities import Changes, DuplicateGroup, Tier
 from core.models.manager import ModelStatus
-from core.models.service import QueryResult
+from core.models.service import DefaultModel, QueryResult
 from core.tiers.keep import KeepRule
 from ui.shell.settings import FolderSettings
 
@@ -51,13 +51,15 @@ class QueryAnswer:
 
 @dataclass(frozen=True)
 class ModelsState:
-    """What the model manager and the scan panel show: every registered model, the active one, the device."""
+    """What the model manager and the scan panel show: every registered model, the active one, the device, and
+    the model a scan uses (ModelService.default_model: the active one, else the out-of-the-box copy model)."""
 
     statuses: tuple[ModelStatus, ...]
     active: str | None
     device: str
     devices: tuple[str, ...]
     offline: bool
+    default: DefaultModel | None = None
 
     def status(self, name: str) -> ModelStatus | None:
         return next((s for s in self.statuses if s.name == name), None)
@@ -66,9 +68,18 @@ class ModelsState:
         return None if self.active is None else self.status(self.active)
 
     def scan_model(self) -> ModelStatus | None:
-        """The active model when its weights are on this computer, else None (scan without a model)."""
-        status = self.active_status()
+        """The model the next scan embeds with (the default model, else the active one) when its weights are on
+        this computer, else None (scan without a model)."""
+        name = self.default.name if self.default is not None else self.active
+        status = None if name is None else self.status(name)
         return status if status is not None and status.weights is not None else None
+
+    def scan_reason(self) -> str:
+        """Why the scan model is the one used: "this library's model", "packaged copy detector, …"."""
+        scan = self.scan_model()
+        if scan is not None and self.default is not None and self.default.name == scan.name:
+            return self.default.reason
+        return "this library's model"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from ui.ops.messages import ModelsState, QueryAnswer
 from ui.ops.runner import Op, OpRunner
 from ui.query.results import ResultsGrid, ResultsModel
 from ui.shell.actions import action_button, action_row
-from ui.shell.settings import QUERY_FOLDER, read_text, write_text
+from ui.shell.settings import QUERY_FOLDER, pictures_folder, read_text, write_text
 from ui.shell.thumbnails import ThumbnailCache
 
 FilesPicker = Callable[[QWidget, str, str], list[str]]
@@ -190,7 +190,7 @@ class QueryPanel(QWidget):
         self.search_files([path], started=self._started)
 
     def choose_files(self) -> None:
-        folder = read_text(self._settings, QUERY_FOLDER)
+        folder = read_text(self._settings, QUERY_FOLDER) or pictures_folder()
         files = self._picker(self, "Find photos like…", folder)
         if files:
             write_text(self._settings, QUERY_FOLDER, str(Path(files[0]).parent))

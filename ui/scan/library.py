@@ -17,13 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.places import canonical_path
-from ui.shell.settings import FolderSettings
+from ui.shell.settings import FolderSettings, pictures_folder
 
 FolderPicker = Callable[[QWidget, str], str]
 
 
 def pick_folder(parent: QWidget, title: str) -> str:
-    return QFileDialog.getExistingDirectory(parent, title)
+    return QFileDialog.getExistingDirectory(parent, title, pictures_folder())
 
 
 class FolderListEditor(QGroupBox):

@@ -27,8 +27,9 @@ PHASE_TEXT = {
 
 
 def scan_request(folders: ScanRequest, models: ModelsState | None) -> ScanRequest:
-    """The request a scan from the window sends: the library's folders, and the active model when its weights
-    are on this computer. Never a weights file: the library resolves the model's weights itself (an imported
+    """The request a scan from the window sends: the library's folders, and the model it embeds with when its
+    weights are on this computer (the active model, else the out-of-the-box copy model: ModelsState.scan_model).
+    Never a weights file: the library resolves the model's weights itself (an imported
     file, the Hugging Face cache, a package), as it does for the CLI, so the model id, and with it the stored
     vectors and calibrated thresholds, are the same whichever front end scans."""
     model = models.scan_model() if models is not None else None
@@ -115,7 +116,12 @@ class ScanPanel(QWidget):
         active, scan = state.active_status(), state.scan_model()
         if scan is not None:
             finds = ", ".join(TIER_SPECS[tier].title for tier in scan.tiers) + " and search"
-            text = f"{scan.name} — scans also embed photos ({scan.embedded_files:,} so far) for {finds}."
+            text = (
+                f"{scan.name} ({state.scan_reason()}) — scans also embed photos ({scan.embedded_files:,} so far) "
+                f"for {finds}."
+            )
+            if active is None:
+                text += " Other models are in Models…"
         elif active is not None:
             text = (
                 f"{active.name} is chosen but its weights are not on this computer, so scans run without a model "

@@ -33,6 +33,8 @@ from ui.shell.thumbnails import ThumbnailCache
 from ui.trash.flow import TrashFlow
 
 STATUS_TIMEOUT_MS = 8000
+# Qt appends the application's display name (app/gui.py: "Twinlens"): the title shows "Duplicate photos — Twinlens".
+WINDOW_TITLE = "Duplicate photos"
 RESULT_THUMB_SIZE = QSize(160, 160)
 
 
@@ -59,7 +61,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.runner = runner
         self.settings = settings
-        self.setWindowTitle("Twinlens — duplicate photos")
+        self.setWindowTitle(WINDOW_TITLE)  # the app's display name, "Twinlens", is added by Qt
         self.setWindowIcon(app_icon())
         self.resize(1280, 820)
         geometry = load_geometry(settings)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from core.entities import ScanRequest
 from core.places import is_inside
@@ -70,6 +70,13 @@ def _read_list(settings: QSettings, key: str) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         return tuple(str(v) for v in value)
     return ()
+
+
+def pictures_folder() -> str:
+    """Where a dialog that picks photos or photo folders starts: the person's Pictures folder, else their home
+    (never the working directory the app was started from)."""
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    return pictures if pictures and Path(pictures).is_dir() else str(Path.home())
 
 
 def read_text(settings: QSettings, key: str, default: str = "") -> str:
