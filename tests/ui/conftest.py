@@ -26,6 +26,14 @@ def make_photo(path: Path, seed: int, size: tuple[int, int] = (320, 240), qualit
 
 
 @pytest.fixture
+def model_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No packaged model weights are found: the window's scans are model-free (Identical, Near-identical)."""
+    from core.embed import weights as weights_module
+
+    monkeypatch.setattr(weights_module, "packaged_weights_file", lambda spec: None)
+
+
+@pytest.fixture
 def photos(tmp_path: Path) -> Path:
     """8 distinct photos, 3 of them with byte-identical copies elsewhere, and one corrupt JPEG."""
     root = tmp_path / "photos"

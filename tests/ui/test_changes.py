@@ -19,6 +19,9 @@ from ui.ops.runner import Op
 from ui.shell.main_window import MainWindow
 
 TIMEOUT_MS = 20_000
+# The tiers counted here are the model-free ones: with the out-of-the-box SSCD, Edited copies and Similar would
+# hold the same files and be regrouped too (rightly), which is not what these tests are about.
+pytestmark = pytest.mark.usefixtures("model_free")
 
 
 @pytest.fixture

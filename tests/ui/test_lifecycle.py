@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from core.embed import weights as weights_module
 from core.entities import Phase, ScanProgress, ScanSummary
 from core.library import Library
 from tests.ui.conftest import SCAN_TIMEOUT_MS, add_scan_folder, make_photo, scan
@@ -16,10 +15,8 @@ from ui.shell.main_window import MainWindow
 MANY = 400
 
 
-@pytest.fixture(autouse=True)
-def model_free(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Model-free scans: 400 photos embedded with the out-of-the-box SSCD take minutes on 2 cores."""
-    monkeypatch.setattr(weights_module, "packaged_weights_file", lambda spec: None)
+# Model-free scans: 400 photos embedded with the out-of-the-box SSCD take minutes on 2 cores.
+pytestmark = pytest.mark.usefixtures("model_free")
 
 
 @pytest.fixture
