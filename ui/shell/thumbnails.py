@@ -4,6 +4,10 @@ A dedicated reader thread opens its own catalog connection (SQLite WAL allows re
 writer), reads the stored JPEG bytes and decodes and scales them into a QImage; the GUI thread only turns
 the finished QImage into a QPixmap. Requests are a bounded, newest-first queue: when the person scrolls fast,
 rows that went by long ago are dropped instead of decoded.
+
+The one named exception to "a single worker owns the library" (ui/ops/runner.py): this reader only reads, through
+core's read-only Catalog (SQLite refuses any write on it), because thumbnails queued behind a scan or a regroup in
+the library thread would leave the Review blank for as long as the scan runs.
 """
 
 from __future__ import annotations
