@@ -17,6 +17,7 @@ from core.cancel import Cancelled, CancelToken
 from core.entities import Changes, Phase, ScanProgress
 from core.library import Library
 from core.store.writer_lock import LibraryBusyError
+from core.tiers.keep import KeepRule
 from ui.ops.background import run_in_background
 from ui.ops.runner import Op, OpChanges, OpFailure, OpRunner, Progress
 
@@ -216,3 +217,35 @@ def _alive(obj: QObject) -> bool:
     import shiboken6
 
     return bool(shiboken6.isValid(obj))
+
+
+def test_a_write_that_waits_for_another_writer_says_so_at_once(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The real opener: while another writer (here another thread's Library on the same folder) holds the lock, the
+    window hears that the write is waiting, and the write goes through once the lock is free."""
+    other = Library(tmp_path / "library")
+    runner = OpRunner(tmp_path / "library")
+    runner.start()
+    notices: list[str] = []
+    runner.notice.connect(notices.append)
+    done: list[object] = []
+    release = threading.Event()
+
+    def hold() -> None:
+        with other.writer.hold("scan"):
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        qtbot.waitUntil(lambda: other.writer.holder() is not None, timeout=TIMEOUT_MS)
+        keep_path = Op("keep rules", lambda library, cancel, progress: library.set_keep_rules([KeepRule.PATH]))
+        runner.run(keep_path, done.append)
+        qtbot.waitUntil(lambda: bool(notices), timeout=TIMEOUT_MS)
+        assert "writing to this library (scan started at" in notices[0] and not done
+        release.set()
+        qtbot.waitUntil(lambda: bool(done), timeout=TIMEOUT_MS)
+    finally:
+        release.set()
+        holder.join(10)
+        assert runner.shutdown()
+        other.close()

@@ -170,7 +170,7 @@ class OpRunner(QObject):
         """library_dir None: $TWINLENS_LIBRARY, else the platform's user data dir. open_library replaces how the
         Library is made (it is still called in the library thread)."""
         super().__init__(parent)
-        opener = open_library or (lambda: Library(library_dir, on_wait=lambda message: log.warning("%s", message)))
+        opener = open_library or (lambda: Library(library_dir, on_wait=self._tell_waiting))
         self._thread = QThread()
         self._thread.setObjectName("twinlens-library")
         self._executor = _Executor(opener)
@@ -185,6 +185,12 @@ class OpRunner(QObject):
         self._pending: dict[int, _Callbacks] = {}
         self._last_id = 0
         self._started = self._closed = False
+
+    def _tell_waiting(self, message: str) -> None:
+        """Called in the library thread when a write must wait for another writer (another Twinlens process, or
+        the CLI): the person hears it at once, not only when the wait gives up."""
+        log.warning("%s", message)
+        self._executor.notice.emit(message)
 
     # --- lifecycle --------------------------------------------------------------------------------------------
 
