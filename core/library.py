@@ -113,17 +113,29 @@ class Library:
             summary = dataclasses.replace(summary, changes=summary.changes | Changes.MODELS)
         return summary
 
+    def threshold_in_effect(self, tier: Tier, threshold: float | None = None) -> float | None:
+        """The threshold `groups(tier, threshold)` groups at: the one asked for, else the perceptual default or
+        the active model's own (calibrated on this library, else its shipped default); None for exact, or when the
+        tier has no model. What the Review's slider and label show, so they say what is done."""
+        if tier == Tier.EXACT:
+            return None
+        if threshold is not None:
+            return threshold
+        if tier == Tier.PERCEPTUAL:
+            return float(DEFAULT_DISTANCE)
+        model = self.models.active_model()
+        return self.models.threshold(model, tier) if model else None
+
     def groups(self, tier: Tier, threshold: float | None = None) -> list[DuplicateGroup]:
         rules, protected = self.keep_rules(), self.protected_folders()
         if tier == Tier.EXACT:
             return exact_groups(self.catalog, rules, protected)
+        limit = self.threshold_in_effect(tier, threshold)
         if tier == Tier.PERCEPTUAL:
-            distance = DEFAULT_DISTANCE if threshold is None else int(threshold)
-            return perceptual_groups(self.catalog, distance, rules, protected)
+            return perceptual_groups(self.catalog, int(limit or DEFAULT_DISTANCE), rules, protected)
         model, store = self.models.active_model(), None
         if model is not None:
             store = self.models.store(model)
-        limit = threshold if threshold is not None else (self.models.threshold(model, tier) if model else None)
         if store is None or limit is None:
             raise ValueError(f"the {tier} tier needs an embedding model: {self.tier_unavailable_reason(tier)}")
         copy_limit = self.models.threshold(model, Tier.COPY) if model else None

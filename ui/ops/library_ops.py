@@ -80,7 +80,8 @@ def scan(request: ScanRequest) -> Op[ScanSummary]:
 def load_groups(tier: Tier, threshold: float | None) -> Op[GroupsResult]:
     def fn(library: Library, cancel: CancelToken, progress: Progress) -> GroupsResult:
         try:
-            return GroupsResult(tier, threshold, tuple(library.groups(tier, threshold)))
+            groups = tuple(library.groups(tier, threshold))
+            return GroupsResult(tier, threshold, groups, in_effect=library.threshold_in_effect(tier, threshold))
         except ValueError as exc:  # the tier needs a model: said on its tab, not a failure
             return GroupsResult(tier, threshold, (), str(exc))
 

@@ -32,6 +32,7 @@ class GroupsResult:
     threshold: float | None
     groups: tuple[DuplicateGroup, ...]
     unavailable: str | None = None
+    in_effect: float | None = None  # the threshold the groups were made at (Library.threshold_in_effect)
 
     @property
     def available(self) -> bool:

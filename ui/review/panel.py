@@ -107,6 +107,16 @@ class ThresholdControl(QWidget):
             self.label.setText(self._spec.threshold_text.format(value=self._values[tier]))
         self.slider.blockSignals(False)
 
+    def show_in_effect(self, tier: Tier, threshold: float | None) -> None:
+        """An untouched slider shows the threshold the library grouped at (a model's calibrated one, not the
+        slider's own default), so the label says what was done."""
+        spec = SPECS[tier]
+        if threshold is None or spec.slider is None or tier in self._touched:
+            return
+        self._values[tier] = spec.slider_value(threshold)
+        if self._spec.tier == tier:
+            self.show_tier(tier)
+
     def _on_value(self, value: int) -> None:
         self._values[self._spec.tier] = value
         self._touched.add(self._spec.tier)
@@ -213,6 +223,7 @@ class ReviewPanel(QWidget):
         if asked < self._latest.get(result.tier, 0):
             return  # an answer to an older request
         self._results[result.tier] = result
+        self.threshold.show_in_effect(result.tier, result.in_effect)
         self.tiers.show_result(result)
         self.model_help.setVisible(any(not r.available for r in self._results.values()))
         if result.tier == self.tiers.tier():

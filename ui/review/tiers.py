@@ -23,6 +23,10 @@ class TierSpec:
             return float(value)  # max Hamming distance between pHashes
         return value / 100  # min cosine similarity of the embeddings
 
+    def slider_value(self, threshold: float) -> int:
+        """The slider position that stands for a threshold (the inverse of `threshold`)."""
+        return round(threshold) if self.tier == Tier.PERCEPTUAL else round(threshold * 100)
+
 
 TIER_SPECS = (
     TierSpec(Tier.EXACT, "Identical", None, "Byte-for-byte identical files: no threshold."),
