@@ -306,7 +306,9 @@ def _check_completion(out: str, before: Snapshot, library: Path, completions: li
     assert _integrity(library) == "ok"
     with contextlib.closing(_reader(library)) as conn:
         statuses = [str(r[0]) for r in conn.execute("SELECT status FROM scans ORDER BY id")]
-    assert statuses[-1] == "done" and set(statuses[:-1]) <= {"interrupted"}, statuses
+    # A kill aimed at the last phase can land after the scan recorded itself done (between that commit and the
+    # process's exit): 'done' is then the truth. What must never be left is a scan marked 'running'.
+    assert statuses[-1] == "done" and set(statuses[:-1]) <= {"interrupted", "done"}, statuses
     completions.append(f"committed before {committed}, vectors before {len(before.vectors)}: {line}")
 
 
