@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 from core.entities import ScanSummary, Tier
 from tests.ui.conftest import add_scan_folder, scan
@@ -185,20 +185,27 @@ def no_trash_under(monkeypatch, root: Path) -> None:  # type: ignore[no-untyped-
     monkeypatch.setattr(VolumeProbe, "has_trash", lambda self, p: not inside(p) and real_has(self, p))
 
 
-def test_volume_without_trash_asks_then_quarantines_and_undoes(  # type: ignore[no-untyped-def]
-    qtbot, window: MainWindow, photos: Path, private_trash: Path, monkeypatch
-) -> None:
+def ask_to_trash_where_there_is_no_trash(qtbot, window: MainWindow, photos: Path, monkeypatch) -> QMessageBox:  # type: ignore[no-untyped-def]
+    """Scan `photos` as a volume without a trash, auto-select the Identical extras, ask to trash them: the consent
+    box the person sees."""
     no_trash_under(monkeypatch, photos)
     add_scan_folder(window, photos)
     scan(qtbot, window)
     wait_for_groups(qtbot, window, Tier.EXACT, 3)
     window.review_panel.auto_select()
-    paths = [Path(m.file.path) for m in window.review_panel.model.shown_marked()]
-
     window.actions_.trash.trigger()
     qtbot.waitUntil(lambda: window.trash_flow.consent_box is not None, timeout=20_000)
     box = window.trash_flow.consent_box
-    assert box is not None and str(photos) in box.text() and ".twinlens-trash" in box.text()
+    assert box is not None
+    return box
+
+
+def test_volume_without_trash_asks_then_quarantines_and_undoes(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, photos: Path, private_trash: Path, monkeypatch
+) -> None:
+    box = ask_to_trash_where_there_is_no_trash(qtbot, window, photos, monkeypatch)
+    paths = [Path(m.file.path) for m in window.review_panel.model.shown_marked()]
+    assert str(photos) in box.text() and ".twinlens-trash" in box.text()
     use = next(b for b in box.buttons() if b.text() == "Use a quarantine folder")
     use.click()
     qtbot.waitUntil(lambda: window.trash_flow.preview_dialog is not None, timeout=20_000)
@@ -218,15 +225,7 @@ def test_volume_without_trash_asks_then_quarantines_and_undoes(  # type: ignore[
 def test_volume_without_trash_left_alone_when_the_person_declines(  # type: ignore[no-untyped-def]
     qtbot, window: MainWindow, photos: Path, monkeypatch
 ) -> None:
-    no_trash_under(monkeypatch, photos)
-    add_scan_folder(window, photos)
-    scan(qtbot, window)
-    wait_for_groups(qtbot, window, Tier.EXACT, 3)
-    window.review_panel.auto_select()
-    window.actions_.trash.trigger()
-    qtbot.waitUntil(lambda: window.trash_flow.consent_box is not None, timeout=20_000)
-    box = window.trash_flow.consent_box
-    assert box is not None
+    box = ask_to_trash_where_there_is_no_trash(qtbot, window, photos, monkeypatch)
     next(b for b in box.buttons() if b.text() == "Leave those files").click()
     qtbot.waitUntil(lambda: window.trash_flow.preview_dialog is not None, timeout=20_000)
     dialog = window.trash_flow.preview_dialog
