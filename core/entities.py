@@ -33,6 +33,7 @@ class Changes(Flag):
 class Phase(StrEnum):
     ENUMERATE = "enumerate"
     COMPARE = "compare"
+    METADATA = "metadata"
     READ = "read"
     EMBED = "embed"
     VERIFY = "verify"
@@ -98,8 +99,11 @@ class FileInfo:
     width: int
     height: int
     format: str
-    captured_at: str | None = None
+    captured_at: str | None = None  # shutter time (core/scan/metadata.py), as precise as the file carries it
     camera: str | None = None
+    gps: bool = False
+    rating: int | None = None
+    keywords: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,3 +159,18 @@ class DecodedFile:
     thumb_jpeg: bytes
     thumb_width: int
     thumb_height: int
+    gps: bool = False
+    rating: int | None = None
+    keywords: str | None = None
+    meta_version: int = 0
+
+
+@dataclass(frozen=True)
+class PhotoMetadata:
+    """What a photo says about itself (read by core/scan/metadata.py)."""
+
+    captured_at: str | None = None  # shutter time, as precise as the file carries it
+    camera: str | None = None
+    gps: bool = False
+    rating: int | None = None
+    keywords: str | None = None  # "; "-separated, as a person would read them

@@ -15,8 +15,9 @@ from pathlib import PurePath
 import numpy as np
 from PIL import Image, ImageFile
 
-from core.entities import DecodedFile, Problem
+from core.entities import DecodedFile, PhotoMetadata, Problem
 from core.hashing import content_hash
+from core.scan.metadata import META_VERSION, read_metadata
 from core.scan.phash import phash
 from core.scan.sniff import HEADER_BYTES, RAW_EXTENSIONS, sniff_format
 
@@ -171,8 +172,7 @@ class ImageMeta:
     width: int
     height: int
     orientation: int
-    captured_at: str | None
-    camera: str | None
+    metadata: PhotoMetadata
 
 
 def decode_image(data: bytes, suffix: str = "", full: bool = False) -> tuple[Image.Image, ImageMeta]:
@@ -227,28 +227,8 @@ def _read_meta(image: Image.Image, sniffed: str) -> ImageMeta:
         width=width,
         height=height,
         orientation=orientation,
-        captured_at=_capture_time(exif),
-        camera=_camera(exif),
+        metadata=read_metadata(image),
     )
-
-
-def _capture_time(exif: Image.Exif) -> str | None:
-    raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip().strip("\x00")
-    if len(text) < 19 or text.startswith("0000"):
-        return None
-    return f"{text[0:4]}-{text[5:7]}-{text[8:10]}T{text[11:19]}"
-
-
-def _camera(exif: Image.Exif) -> str | None:
-    make = str(exif.get(0x010F) or "").strip().strip("\x00")
-    model = str(exif.get(0x0110) or "").strip().strip("\x00")
-    if model.lower().startswith(make.lower()):
-        make = ""
-    camera = f"{make} {model}".strip()
-    return camera or None
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -312,7 +292,7 @@ def _decode_raw_preview(data: bytes, full: bool = False) -> tuple[Image.Image, I
     if best is None:
         raise DecodeError("unsupported", "camera RAW file without an embedded JPEG preview")
     image, meta = decode_image(data[best[0] :], full=full)
-    return image, ImageMeta("RAW", meta.width, meta.height, meta.orientation, meta.captured_at, meta.camera)
+    return image, ImageMeta("RAW", meta.width, meta.height, meta.orientation, meta.metadata)
 
 
 def _describe_non_image(data: bytes) -> str:
@@ -356,8 +336,12 @@ def _derive(path: str, size: int, mtime_ns: int, digest: str, image: Image.Image
         width=meta.width,
         height=meta.height,
         format=meta.format,
-        captured_at=meta.captured_at,
-        camera=meta.camera,
+        captured_at=meta.metadata.captured_at,
+        camera=meta.metadata.camera,
+        gps=meta.metadata.gps,
+        rating=meta.metadata.rating,
+        keywords=meta.metadata.keywords,
+        meta_version=META_VERSION,
         orientation=meta.orientation,
         phash=phash(thumb) if min(meta.width, meta.height) >= MIN_PHASH_SIDE else None,
         thumb_jpeg=buffer.getvalue(),

@@ -27,6 +27,7 @@ from core.cancel import NEVER_CANCELLED, Cancelled, CancelToken
 from core.entities import Phase, Problem, ScanProgress, ScanRequest, ScanSummary
 from core.places import canonical_roots
 from core.scan.decode import DecodeOutcome, HashedOnly, Outcome, ReadFailure, read_and_decode
+from core.scan.metadata import META_VERSION, refresh_metadata
 from core.scan.perceptual import update_phash_neighbours
 from core.scan.walk import Enumeration, FileEntry, WalkOptions, enumerate_files
 from core.store.catalog import Catalog
@@ -87,6 +88,7 @@ class ScanPlan:
     changed: int = 0
     removed_ids: list[int] = field(default_factory=list)
     skipped_problem_paths: list[str] = field(default_factory=list)
+    stale_metadata: list[tuple[int, str]] = field(default_factory=list)  # unchanged, read by an older reader
 
 
 @dataclass
@@ -109,6 +111,8 @@ def plan_scan(
         unchanged = existing is not None and existing.size == entry.size and existing.mtime_ns == entry.mtime_ns
         if unchanged and existing is not None and existing.status == "present":
             plan.unchanged += 1
+            if existing.meta_version < META_VERSION:
+                plan.stale_metadata.append((existing.id, entry.path))
             if existing.id in need_images:
                 plan.jobs.append(ReadJob(entry.path, entry.size, entry.mtime_ns, existing, image_only=True))
         elif known_problems.get(entry.path) == (entry.size, entry.mtime_ns):
@@ -158,6 +162,7 @@ class Scanner:
             plan = self._plan(covered, walk.files)
             unchanged, removed = plan.unchanged, len(plan.removed_ids)
             self._record_walk(covered, walk, plan, scan_id)
+            refresh_metadata(self.catalog, plan.stale_metadata, self._stage_reporter(Phase.METADATA), self.cancel)
             self._read_all(plan.jobs, scan_id, counts, request.workers)
             self._finish_stages()
         except Cancelled:

@@ -6,12 +6,12 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from core.entities import DecodedFile, FileInfo
+from core.entities import DecodedFile, FileInfo, PhotoMetadata
 from core.store.pathcodec import from_db, to_db
 from core.store.sql import IDS, UNDER_ROOT, Part, under_root_params
 
 PRESENT, GONE, TRASHED = "present", "gone", "trashed"
-_COLUMNS = "id, path, size, mtime_ns, content_hash, width, height, format, captured_at, camera"
+_COLUMNS = "id, path, size, mtime_ns, content_hash, width, height, format, captured_at, camera, gps, rating, keywords"
 # Tables of data computed from a file's bytes: dropped when the bytes change.
 _DERIVED = ("perceptual_hashes", "thumbnails", "embeddings")
 
@@ -25,6 +25,7 @@ class KnownFile:
     mtime_ns: int
     content_hash: str
     status: str
+    meta_version: int = 0  # which metadata reader read it (core/scan/metadata.py META_VERSION)
 
 
 class Files(Part):
@@ -34,9 +35,9 @@ class Files(Part):
         """Catalogued files (present or gone) whose path lies under one of the roots."""
         known: dict[str, KnownFile] = {}
         for root in roots:
-            sql = "SELECT id, path, size, mtime_ns, content_hash, status FROM files WHERE " + UNDER_ROOT
-            for id_, path, size, mtime_ns, content_hash, status in self.db.execute(sql, under_root_params(root)):
-                known[from_db(path)] = KnownFile(id_, size, mtime_ns, content_hash, status)
+            sql = "SELECT id, path, size, mtime_ns, content_hash, status, meta_version FROM files WHERE " + UNDER_ROOT
+            for id_, path, size, mtime_ns, content_hash, status, meta in self.db.execute(sql, under_root_params(root)):
+                known[from_db(path)] = KnownFile(id_, size, mtime_ns, content_hash, status, meta)
         return known
 
     def store_decoded(self, item: DecodedFile, scan_id: int, existing_id: int | None) -> int:
@@ -45,13 +46,15 @@ class Files(Part):
         Plain SQL rather than sqlite-utils' insert(): this runs once per new file on the scan's hot path."""
         values = (
             to_db(item.path), item.size, item.mtime_ns, item.content_hash, item.width, item.height, item.format,
-            item.captured_at, item.camera, item.orientation, scan_id,
+            item.captured_at, item.camera, item.gps, item.rating, item.keywords, item.meta_version, item.orientation,
+            scan_id,
         )  # fmt: skip
         conn = self.conn
         if existing_id is None:
             cursor = conn.execute(
                 "INSERT INTO files (path, size, mtime_ns, content_hash, width, height, format, captured_at, camera, "
-                "orientation, last_scan, first_scan, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'present')",
+                "gps, rating, keywords, meta_version, orientation, last_scan, first_scan, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'present')",
                 (*values, scan_id),
             )
             file_id = int(cursor.lastrowid or 0)
@@ -59,8 +62,8 @@ class Files(Part):
             file_id = existing_id
             conn.execute(
                 "UPDATE files SET path = ?, size = ?, mtime_ns = ?, content_hash = ?, width = ?, height = ?, "
-                "format = ?, captured_at = ?, camera = ?, orientation = ?, last_scan = ?, status = 'present' "
-                "WHERE id = ?",
+                "format = ?, captured_at = ?, camera = ?, gps = ?, rating = ?, keywords = ?, meta_version = ?, "
+                "orientation = ?, last_scan = ?, status = 'present' WHERE id = ?",
                 (*values, file_id),
             )
             self._forget_derived(file_id)
@@ -89,6 +92,18 @@ class Files(Part):
         """Same bytes, new mtime: nothing derived needs recomputing."""
         values = {"size": size, "mtime_ns": mtime_ns, "status": PRESENT, "last_scan": scan_id}
         self.db.table("files").update(file_id, values)
+
+    def store_metadata(self, file_id: int, meta: PhotoMetadata | None, version: int) -> None:
+        """The one-time header re-read of a catalogued photo; None (the header could not be read) keeps what is
+        stored and still marks the row read, so an unreadable header is not tried at every scan."""
+        if meta is None:
+            self.db.execute("UPDATE files SET meta_version = ? WHERE id = ?", [version, file_id])
+            return
+        self.db.execute(
+            "UPDATE files SET captured_at = ?, camera = ?, gps = ?, rating = ?, keywords = ?, meta_version = ? "
+            "WHERE id = ?",
+            [meta.captured_at, meta.camera, meta.gps, meta.rating, meta.keywords, version, file_id],
+        )
 
     def mark_gone(self, file_ids: Iterable[int]) -> None:
         self.conn.executemany("UPDATE files SET status = 'gone' WHERE id = ?", ((i,) for i in file_ids))
@@ -179,4 +194,7 @@ def file_info_from_row(row: sqlite3.Row) -> FileInfo:
         format=row["format"],
         captured_at=row["captured_at"],
         camera=row["camera"],
+        gps=bool(row["gps"]),
+        rating=row["rating"],
+        keywords=row["keywords"],
     )

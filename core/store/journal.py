@@ -112,7 +112,8 @@ class Journal(Part):
     def not_yet_restored(self, batch_id: str) -> list[TrashedEntry]:
         rows = self.rows(
             "SELECT t.file_id AS id, t.path, t.size, t.mtime_ns, t.content_hash, 0 AS width, 0 AS height, "
-            "'' AS format, NULL AS captured_at, NULL AS camera, t.trash_path, t.status "
+            "'' AS format, NULL AS captured_at, NULL AS camera, 0 AS gps, NULL AS rating, NULL AS keywords, "
+            "t.trash_path, t.status "
             "FROM journal t WHERE t.batch = ? AND t.action = ? AND t.status IN (?, ?) "
             "AND NOT EXISTS (SELECT 1 FROM journal u WHERE u.batch = t.batch AND u.action = ? "
             "AND u.file_id = t.file_id AND u.status = 'ok') ORDER BY t.id",

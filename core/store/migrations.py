@@ -118,11 +118,22 @@ _M004_NEIGHBOURS_BY_SCORE = """
 CREATE INDEX neighbours_score ON neighbours(source, score);
 """
 
+_M005_PHOTO_METADATA = """
+-- What the photo says about itself (core/scan/metadata.py). meta_version 0 marks rows read before this reader:
+-- the next scan re-reads their headers once (no decode), which also replaces captured_at, then taken from
+-- IFD0 DateTime (an editor's save time) and cut to whole seconds.
+ALTER TABLE files ADD COLUMN gps INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN rating INTEGER;
+ALTER TABLE files ADD COLUMN keywords TEXT;
+ALTER TABLE files ADD COLUMN meta_version INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _M001_INITIAL,
     _M002_JOURNAL_AND_DECISIONS,
     _M003_EMBEDDINGS,
     _M004_NEIGHBOURS_BY_SCORE,
+    _M005_PHOTO_METADATA,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -18,6 +18,7 @@ from ui.shell.format import count, human_duration
 PHASE_TEXT = {
     Phase.ENUMERATE: "Looking for photos",
     Phase.COMPARE: "Comparing with the catalog",
+    Phase.METADATA: "Reading capture dates and camera details",
     Phase.READ: "Reading photos",
     Phase.EMBED: "Computing embeddings",
     Phase.VERIFY: "Checking rotated and cropped copies",
