@@ -333,11 +333,17 @@ def _load_renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
 
 
 _RENAMEAT2 = _load_renameat2()
+# Windows' rename (MoveFileEx without MOVEFILE_REPLACE_EXISTING) never replaces: FileExistsError when dst exists.
+# It also works where hard links do not (FAT, exFAT), so the Recycle Bin's `$R` files go back by a plain rename.
+_RENAME_NEVER_REPLACES = sys.platform == "win32"
 
 
 def rename_noreplace(src: str, dst: str) -> bool:
-    """renameat2(RENAME_NOREPLACE): True when moved; False when this system or file system cannot do it.
-    Raises FileExistsError when dst exists, OSError (EXDEV across volumes) otherwise."""
+    """renameat2(RENAME_NOREPLACE), or Windows' own rename: True when moved; False when this system or file
+    system cannot do it. Raises FileExistsError when dst exists, OSError (EXDEV across volumes) otherwise."""
+    if _RENAME_NEVER_REPLACES:
+        os.rename(src, dst)
+        return True
     if _RENAMEAT2 is None:
         return False
     if _RENAMEAT2(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), RENAME_NOREPLACE) == 0:

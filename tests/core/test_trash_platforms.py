@@ -20,7 +20,7 @@ from core.cli import main as cli_main
 from core.hashing import hash_file
 from core.library import Library
 from core.safety import backend as trash_backend
-from core.safety.backend import RestoreError, SystemTrash
+from core.safety.backend import RestoreError, SystemTrash, move_exclusive
 from core.safety.backend_macos import MacTrash, MacVolumeProbe
 from core.safety.backend_windows import WindowsTrash, WindowsVolumeProbe, find_recycled, read_info
 from core.safety.trash import request_extras
@@ -308,6 +308,28 @@ def test_windows_info_records_of_both_versions_are_read(tmp_path: Path, version:
     record = read_info(str(info))
     assert record is not None and record.original == "C:\\Users\\ana\\Pictures\\holiday copy.jpg"
     assert record.deleted_at == 133_500_000_000_000_000
+
+
+def test_windows_rename_never_replaces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows' rename raises FileExistsError when the target exists: move_exclusive relies on it there."""
+    real_rename = os.rename
+
+    def windows_rename(src: str, dst: str) -> None:
+        if os.path.lexists(dst):
+            raise FileExistsError(errno.EEXIST, "Cannot create a file when that file already exists", dst)
+        real_rename(src, dst)
+
+    monkeypatch.setattr(trash_backend, "_RENAME_NEVER_REPLACES", True)
+    monkeypatch.setattr(os, "rename", windows_rename)
+    monkeypatch.setattr(os, "link", lambda *args, **kwargs: pytest.fail("no hard link is needed on Windows"))
+    src, taken, free = tmp_path / "$R1.jpg", tmp_path / "taken.jpg", tmp_path / "free.jpg"
+    src.write_bytes(b"trashed")
+    taken.write_bytes(b"someone else's")
+
+    with pytest.raises(FileExistsError):
+        move_exclusive(str(src), str(taken))
+    assert move_exclusive(str(src), str(free)) is True
+    assert taken.read_bytes() == b"someone else's" and free.read_bytes() == b"trashed" and not src.exists()
 
 
 # --- one backend per platform, chosen in one place; the CLI undo on each ------------------------------------------
