@@ -1,9 +1,13 @@
-"""Where trashed photos go: the system trash, through send2trash, and back out of it where the platform allows.
+"""Where trashed photos go: the system trash, and back out of it.
 
-On Linux and other freedesktop systems the trash is a pair of folders (`files/` and `info/`); we find the
-`.trashinfo` that send2trash wrote, so the journal records the exact trash path and undo can move the file back.
-On macOS and Windows send2trash cannot tell where the file landed: the backend then reports no location, and
-core/safety/trash.py never journals such a move as one that undo can take back.
+`SystemTrash` is the platform's trash; `platform_trash` is the one place that picks it by `PLATFORM`:
+- freedesktop (Linux and the other Unix desktops): the trash is a pair of folders (`files/` and `info/`); we find
+  the `.trashinfo` that send2trash wrote, so the journal records the exact trash path and undo can move it back.
+- macOS: NSFileManager's trashItemAtURL, which says where the file went (core/safety/backend_macos.py).
+- Windows: the shell's IFileOperation, whose progress sink says which Recycle Bin item the file became
+  (core/safety/backend_windows.py).
+A backend that cannot say where a file went reports None, and core/safety/trash.py never journals such a move
+as one that undo can take back.
 
 A volume without a trash (an SMB/NAS share, some USB sticks) is recognised before anything moves
 (`VolumeProbe.has_trash`): core/safety/trash.py then uses Twinlens' own quarantine folder
@@ -26,8 +30,8 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote_to_bytes
 
-FREEDESKTOP = sys.platform not in ("darwin", "win32")
-TRASH_NAME = {"darwin": "Trash", "win32": "Recycle Bin"}.get(sys.platform, "trash")
+PLATFORM = sys.platform  # the only thing that decides which trash backend this system gets (platform_trash)
+TRASH_NAME = {"darwin": "Trash", "win32": "Recycle Bin"}.get(PLATFORM, "trash")
 INFO_SUFFIX = ".trashinfo"
 
 
@@ -60,19 +64,50 @@ class TrashBackend(Protocol):
 
 class VolumeProbe:
     """Which volume a path is on, and whether that volume has a trash (replaceable in tests: a folder can be
-    treated as a volume without a trash, while the moves stay real)."""
+    treated as a volume without a trash, while the moves stay real). This one answers for freedesktop systems;
+    core/safety/backend_macos.py and backend_windows.py answer for theirs."""
 
     def mount_point(self, path: str) -> str:
         return mount_point(os.path.dirname(os.path.abspath(path)))
 
     def has_trash(self, path: str) -> bool:
-        if not FREEDESKTOP:
-            return True  # send2trash decides there; it reports no location, which core/safety/trash.py handles
         return freedesktop_has_trash(path, self.mount_point(path))
 
 
+def platform_trash(probe: VolumeProbe | None = None) -> TrashBackend:
+    """This system's trash backend. The platform modules are imported only here, and only on their platform."""
+    if PLATFORM == "darwin":
+        from core.safety.backend_macos import MacTrash
+
+        return MacTrash(probe)
+    if PLATFORM == "win32":
+        from core.safety.backend_windows import WindowsTrash
+
+        return WindowsTrash(probe)
+    return FreedesktopTrash(probe)
+
+
 class SystemTrash:
-    """The platform's trash, through send2trash. Never deletes anything."""
+    """The system's trash, whichever platform this is. Never deletes anything."""
+
+    def __init__(self, probe: VolumeProbe | None = None) -> None:
+        self.platform = platform_trash(probe)
+
+    def has_trash(self, path: str) -> bool:
+        return self.platform.has_trash(path)
+
+    def volume(self, path: str) -> str:
+        return self.platform.volume(path)
+
+    def move_to_trash(self, path: str) -> str | None:
+        return self.platform.move_to_trash(path)
+
+    def restore(self, trash_path: str | None, original_path: str) -> None:
+        self.platform.restore(trash_path, original_path)
+
+
+class FreedesktopTrash:
+    """The freedesktop trash, through send2trash, whose `.trashinfo` tells where each file went."""
 
     def __init__(self, probe: VolumeProbe | None = None) -> None:
         self.probe = probe or VolumeProbe()
@@ -84,23 +119,12 @@ class SystemTrash:
         return self.probe.mount_point(path)
 
     def move_to_trash(self, path: str) -> str | None:
-        if not FREEDESKTOP:
-            from send2trash import send2trash
-
-            send2trash(path)
-            return None  # not known: the journal says so, and undo does not pretend
         trash_dirs = candidate_trash_dirs(path)
         before = {entry.info_path for entry in read_trash_entries(trash_dirs)}
         _freedesktop_send2trash(path)
         return find_trashed(path, trash_dirs, before)
 
     def restore(self, trash_path: str | None, original_path: str) -> None:
-        if not FREEDESKTOP:
-            name = os.path.basename(trash_path or original_path)
-            raise RestoreError(
-                f"Twinlens cannot take files out of the {TRASH_NAME} on this system: it is in the {TRASH_NAME} "
-                f"under the name {name!r}; restore it from there"
-            )
         if trash_path is None:
             trash_path = find_trashed(original_path, candidate_trash_dirs(original_path), set())
             if trash_path is None:
@@ -309,11 +333,17 @@ def _load_renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
 
 
 _RENAMEAT2 = _load_renameat2()
+# Windows' rename (MoveFileEx without MOVEFILE_REPLACE_EXISTING) never replaces: FileExistsError when dst exists.
+# It also works where hard links do not (FAT, exFAT), so the Recycle Bin's `$R` files go back by a plain rename.
+_RENAME_NEVER_REPLACES = sys.platform == "win32"
 
 
 def rename_noreplace(src: str, dst: str) -> bool:
-    """renameat2(RENAME_NOREPLACE): True when moved; False when this system or file system cannot do it.
-    Raises FileExistsError when dst exists, OSError (EXDEV across volumes) otherwise."""
+    """renameat2(RENAME_NOREPLACE), or Windows' own rename: True when moved; False when this system or file
+    system cannot do it. Raises FileExistsError when dst exists, OSError (EXDEV across volumes) otherwise."""
+    if _RENAME_NEVER_REPLACES:
+        os.rename(src, dst)
+        return True
     if _RENAMEAT2 is None:
         return False
     if _RENAMEAT2(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), RENAME_NOREPLACE) == 0:

@@ -22,7 +22,6 @@ from core.library import Library
 from core.safety import backend as trash_backend
 from core.safety.trash import (
     EVERY_COPY,
-    RestoreError,
     SystemTrash,
     TrashRequest,
     journal_batches,
@@ -284,12 +283,6 @@ def test_undo_refuses_to_overwrite_and_says_where_the_file_is(lib: Library, tmp_
 def test_undo_of_unknown_batch_raises(lib: Library) -> None:
     with pytest.raises(LookupError):
         lib.undo("no-such-batch")
-
-
-def test_restore_where_the_platform_cannot_says_where_the_file_went(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(trash_backend, "FREEDESKTOP", False)
-    with pytest.raises(RestoreError, match=r"holiday copy\.jpg"):
-        SystemTrash().restore(None, "/photos/holiday copy.jpg")
 
 
 def test_trashing_the_same_path_twice_records_each_trash_entry(lib: Library, tmp_path: Path) -> None:
