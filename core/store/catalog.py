@@ -34,6 +34,7 @@ from core.store.migrations import SCHEMA_VERSION, migrate
 from core.store.problems import Problems
 from core.store.scans import Scans
 from core.store.settings import Settings
+from core.store.sql import register_functions
 from core.store.writer_lock import WriterLock
 
 DB_NAME = "twinlens.db"
@@ -50,6 +51,7 @@ class Catalog:
         else:
             library_dir.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(library_dir / DB_NAME, isolation_level=None, check_same_thread=False)
+        register_functions(conn)
         # The connection, for the store's parts (and tests that look at the raw database); nothing else runs SQL.
         self.db = sqlite_utils.Database(conn)
         self.db.execute("PRAGMA busy_timeout = 5000")

@@ -128,12 +128,27 @@ ALTER TABLE files ADD COLUMN keywords TEXT;
 ALTER TABLE files ADD COLUMN meta_version INTEGER NOT NULL DEFAULT 0;
 """
 
+_M006_PATH_CODEC_2 = """
+-- Paths are stored by the second codec of core/store/pathcodec.py: the first stored an undecodable byte and a
+-- real character of U+10FF80..U+10FFFF alike, so a file named with one was never found again. What it stored is
+-- re-encoded (as a byte: the only reading the first codec gave back). In two steps, through a BLOB (never equal to
+-- any text), since path is UNIQUE and a row must never take a path another row has not left yet.
+UPDATE files SET path = CAST(path_from_codec1(path) AS BLOB) WHERE path_from_codec1(path) <> path;
+UPDATE files SET path = CAST(path AS TEXT) WHERE typeof(path) = 'blob';
+UPDATE problems SET path = CAST(path_from_codec1(path) AS BLOB) WHERE path_from_codec1(path) <> path;
+UPDATE problems SET path = CAST(path AS TEXT) WHERE typeof(path) = 'blob';
+UPDATE journal SET path = path_from_codec1(path) WHERE path_from_codec1(path) <> path;
+UPDATE journal SET trash_path = path_from_codec1(trash_path) WHERE trash_path IS NOT NULL;
+UPDATE scans SET roots = roots_from_codec1(roots);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _M001_INITIAL,
     _M002_JOURNAL_AND_DECISIONS,
     _M003_EMBEDDINGS,
     _M004_NEIGHBOURS_BY_SCORE,
     _M005_PHOTO_METADATA,
+    _M006_PATH_CODEC_2,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

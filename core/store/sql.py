@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from core.store.pathcodec import to_db
+from core.store.pathcodec import from_codec1, roots_from_codec1, to_db
 
 # Ids per `IN (...)` query: below SQLite's host-parameter limit (999 before 3.32) with room for the other
 # parameters of the query.
@@ -27,6 +27,12 @@ UNDER_ROOT = "(path = ? OR (path >= ? AND path < ?))"
 def under_root_params(root: str) -> list[str]:
     prefix = to_db(root.rstrip("/") + "/")
     return [to_db(root), prefix, prefix[:-1] + chr(ord("/") + 1)]
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions the schema uses: those of migration 6."""
+    conn.create_function("path_from_codec1", 1, from_codec1, deterministic=True)
+    conn.create_function("roots_from_codec1", 1, roots_from_codec1, deterministic=True)
 
 
 class Part:

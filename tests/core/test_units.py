@@ -6,18 +6,9 @@ from PIL import Image
 
 from core.entities import FileInfo
 from core.scan.phash import phash
-from core.store.pathcodec import from_db, to_db
 from core.tiers.clustering import build_adjacency, star_clusters
 from core.tiers.keep import KeepRule, rank, suggest_keep
 from tests.images import photo
-
-
-def test_path_codec_round_trips_undecodable_names() -> None:
-    odd = "/photos/caf\udce9.jpg"
-    stored = to_db(odd)
-    stored.encode("utf-8")
-    assert from_db(stored) == odd
-    assert to_db("/photos/café.jpg") == "/photos/café.jpg"
 
 
 def test_phash_survives_resize_and_recompression_but_separates_photos() -> None:
