@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.library import Library
+from core.pathrules import WINDOWS, PathRules, set_path_rules
 
 BENCH = (Path(__file__).resolve().parents[1].parent / "shared" / "bench").resolve()  # the catalog stores real paths
 
@@ -76,3 +77,11 @@ def tiny_library(library: Library) -> Library:
 
     library.models.use_encoder("dinov2-small", tiny_dinov2())
     return library
+
+
+@pytest.fixture
+def windows_rules() -> Iterator[PathRules]:
+    """Windows' path rules on this machine (core.pathrules): backslashes, drive letters and shares, case ignored."""
+    previous = set_path_rules(WINDOWS)
+    yield WINDOWS
+    set_path_rules(previous)

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from core.hashing import hash_file
+from core.pathrules import path_rules
 from core.places import QUARANTINE_DIR
 from core.safety.backend import INFO_SUFFIX, RestoreError, link_then_unlink, put_back, rename_noreplace
 from core.store.catalog import Catalog
@@ -38,7 +39,9 @@ def allow_quarantine(catalog: Catalog, volumes: Iterable[str]) -> None:
 
 def is_quarantined(path: str) -> bool:
     """Whether a path lies in a quarantine folder (its `files/`)."""
-    return QUARANTINE_DIR in os.path.normpath(path).split(os.sep)[:-1]
+    rules = path_rules()
+    folders = rules.parts(rules.module.normpath(path))[:-1]
+    return any(rules.same(folder, QUARANTINE_DIR) for folder in folders)
 
 
 # --- moving in --------------------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from PIL import Image
 
 from core.cancel import NEVER_CANCELLED, Cancelled, CancelToken
 from core.entities import Phase, Problem, ScanProgress, ScanRequest, ScanSummary
-from core.places import canonical_roots
+from core.pathrules import path_rules
+from core.places import canonical_roots, distinct_paths, is_inside
 from core.scan.decode import DecodeOutcome, HashedOnly, Outcome, ReadFailure, read_and_decode
 from core.scan.metadata import META_VERSION, refresh_metadata
 from core.scan.perceptual import update_phash_neighbours
@@ -105,9 +106,13 @@ def plan_scan(
     known_problems: dict[str, tuple[int | None, int | None]],
     need_images: set[int],
 ) -> ScanPlan:
+    """known and known_problems are by path key (core.pathrules): on a case-insensitive volume a file is found
+    again however its folder's name was typed."""
+    key = path_rules().key
     plan = ScanPlan()
     for entry in files:
-        existing = known.get(entry.path)
+        entry_key = key(entry.path)
+        existing = known.get(entry_key)
         unchanged = existing is not None and existing.size == entry.size and existing.mtime_ns == entry.mtime_ns
         if unchanged and existing is not None and existing.status == "present":
             plan.unchanged += 1
@@ -115,7 +120,7 @@ def plan_scan(
                 plan.stale_metadata.append((existing.id, entry.path))
             if existing.id in need_images:
                 plan.jobs.append(ReadJob(entry.path, entry.size, entry.mtime_ns, existing, image_only=True))
-        elif known_problems.get(entry.path) == (entry.size, entry.mtime_ns):
+        elif known_problems.get(entry_key) == (entry.size, entry.mtime_ns):
             plan.skipped_problem_paths.append(entry.path)
         else:
             plan.jobs.append(ReadJob(entry.path, entry.size, entry.mtime_ns, existing))
@@ -123,8 +128,9 @@ def plan_scan(
                 plan.new += 1
             else:
                 plan.changed += 1
-    seen = {entry.path for entry in files}
-    plan.removed_ids = [k.id for path, k in known.items() if k.status == "present" and path not in seen]
+    seen = {key(entry.path) for entry in files}
+    plan.removed_ids = [k.id for path_key, k in known.items() if k.status == "present" and path_key not in seen]
+    plan.removed_ids += [shadow for k in known.values() for shadow in k.shadowed]
     return plan
 
 
@@ -132,8 +138,8 @@ def covered_roots(given: Iterable[str | os.PathLike[str]], roots: list[str], lin
     """What a scan answers for in the catalog: the canonical roots, where links led outside them, and the roots
     as they were spelled before paths were canonical (rows stored under that spelling are found again under
     the canonical one: they are marked gone and come back as moves, keeping their history)."""
-    spelled = [os.path.abspath(p) for p in given]
-    return list(dict.fromkeys([*roots, *linked, *spelled]))
+    spelled = [path_rules().module.abspath(os.fspath(p)) for p in given]
+    return distinct_paths([*roots, *linked, *spelled])
 
 
 class Scanner:
@@ -203,8 +209,9 @@ class Scanner:
 
     def _record_walk(self, roots: list[str], walk: Enumeration, plan: ScanPlan, scan_id: int) -> None:
         """Walk problems are found afresh each scan; a file problem goes when its file does."""
-        seen = {entry.path for entry in walk.files}
-        stale = [p for p in self._problems_under(roots) if p.code in WALK_PROBLEM_CODES or p.path not in seen]
+        key = path_rules().key
+        seen = {key(entry.path) for entry in walk.files}
+        stale = [p for p in self._problems_under(roots) if p.code in WALK_PROBLEM_CODES or key(p.path) not in seen]
         with self.catalog.transaction():
             self.catalog.files.mark_gone(plan.removed_ids)
             self.catalog.problems.clear_many(p.path for p in stale)
@@ -212,8 +219,7 @@ class Scanner:
                 self.catalog.problems.record(Problem(problem.path, problem.code, problem.reason, scan_id))
 
     def _problems_under(self, roots: list[str]) -> list[Problem]:
-        prefixes = tuple(r.rstrip(os.sep) + os.sep for r in roots)
-        return [p for p in self.catalog.problems.all() if p.path.startswith(prefixes) or p.path in roots]
+        return [p for p in self.catalog.problems.all() if any(is_inside(p.path, root) for root in roots)]
 
     def _read_all(self, jobs: list[ReadJob], scan_id: int, counts: _Counts, workers: int | None) -> None:
         if not jobs:

@@ -91,7 +91,7 @@ class _Walker:
         self.result = Enumeration()
         self.visited_dirs: dict[tuple[int, int], _Reached] = {}
         self.seen_files: dict[tuple[int, int], _Reached] = {}
-        self.excluded = tuple(p.rstrip(os.sep) + os.sep for p in canonical_paths(options.excluded))
+        self.excluded = canonical_paths(options.excluded)
         self.home_trash = home_trash_dirs()
 
     def problem(self, path: str, code: str, reason: str) -> None:
@@ -161,7 +161,7 @@ class _Walker:
         real = canonical_path(entry.path) if linked else entry.path
         if self.is_excluded(entry.path) or self.is_excluded(real):
             return
-        if is_trash_folder(real) if linked else real in self.home_trash:
+        if is_trash_folder(real) if linked else any(is_inside(real, trash) for trash in self.home_trash):
             return
         if linked:
             self.note_linked(real)
@@ -209,7 +209,7 @@ class _Walker:
             self.result.linked.append(real)
 
     def is_excluded(self, path: str) -> bool:
-        return bool(self.excluded) and (path + os.sep).startswith(self.excluded)
+        return any(is_inside(path, folder) for folder in self.excluded)
 
 
 def _is_link(entry: os.DirEntry[str]) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +31,7 @@ from core.store.decisions import Decisions
 from core.store.embeddings import Embeddings, Neighbours
 from core.store.files import Files
 from core.store.journal import Journal
-from core.store.migrations import SCHEMA_VERSION, migrate
+from core.store.migrations import PATH_KEY_INDEXES, SCHEMA_VERSION, migrate
 from core.store.problems import Problems
 from core.store.scans import Scans
 from core.store.settings import Settings
@@ -68,6 +69,8 @@ class Catalog:
         self.decisions = Decisions(self.db)
         self.embeddings = Embeddings(self.db)
         self.neighbours = Neighbours(self.db)
+        if not readonly:
+            self._refresh_path_keys()
 
     @property
     def writer(self) -> WriterLock | None:
@@ -77,6 +80,15 @@ class Catalog:
     @writer.setter
     def writer(self, lock: WriterLock | None) -> None:
         self.settings.writer = lock
+
+    def _refresh_path_keys(self) -> None:
+        """The path-key indexes hold what path_key() gave under the Unicode tables of the Python that wrote them;
+        a Python with newer tables may fold a name differently, so they are rebuilt when the tables change."""
+        if self.settings.path_key_unicode == unicodedata.unidata_version:
+            return
+        for index in PATH_KEY_INDEXES:
+            self.db.execute(f"REINDEX {index}")
+        self.settings.path_key_unicode = unicodedata.unidata_version
 
     def close(self) -> None:
         self.db.conn.close()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.entities import DecodedFile, FileInfo, PhotoMetadata
 from core.store.pathcodec import from_db, to_db
-from core.store.sql import IDS, UNDER_ROOT, Part, under_root_params
+from core.store.sql import IDS, Part
 
 PRESENT, GONE, TRASHED = "present", "gone", "trashed"
 _COLUMNS = "id, path, size, mtime_ns, content_hash, width, height, format, captured_at, camera, gps, rating, keywords"
@@ -26,19 +26,23 @@ class KnownFile:
     content_hash: str
     status: str
     meta_version: int = 0  # which metadata reader read it (core/scan/metadata.py META_VERSION)
+    # Other rows of the same file: its path in another case, on a volume where case does not tell names apart
+    # (left by a catalogue written before paths were compared by the platform's rules).
+    shadowed: tuple[int, ...] = ()
 
 
 class Files(Part):
     # --- what a scan writes --------------------------------------------------------------------------------
 
     def known_under(self, roots: Sequence[str]) -> dict[str, KnownFile]:
-        """Catalogued files (present or gone) whose path lies under one of the roots."""
-        known: dict[str, KnownFile] = {}
-        for root in roots:
-            sql = "SELECT id, path, size, mtime_ns, content_hash, status, meta_version FROM files WHERE " + UNDER_ROOT
-            for id_, path, size, mtime_ns, content_hash, status, meta in self.db.execute(sql, under_root_params(root)):
-                known[from_db(path)] = KnownFile(id_, size, mtime_ns, content_hash, status, meta)
-        return known
+        """Catalogued files (present or gone) whose path lies under one of the roots, by path key (the path
+        itself where case tells names apart; core.pathrules). Of rows that share a key, the present one with
+        the lowest id stands for the file, the others are `shadowed` by it."""
+        rows: dict[str, list[KnownFile]] = {}
+        sql = "SELECT path, id, size, mtime_ns, content_hash, status, meta_version FROM files"
+        for key, _, (id_, size, mtime_ns, content_hash, status, meta) in self.under_roots(sql, roots):
+            rows.setdefault(key, []).append(KnownFile(id_, size, mtime_ns, content_hash, status, meta))
+        return {key: _standing_for(same) for key, same in rows.items()}
 
     def store_decoded(self, item: DecodedFile, scan_id: int, existing_id: int | None) -> int:
         """Insert or update one file and its derived data; derived data is replaced when the bytes changed.
@@ -179,6 +183,13 @@ class Files(Part):
 
     def mark_phashes_compared(self, file_ids: Iterable[int]) -> None:
         self.conn.executemany("UPDATE perceptual_hashes SET compared = 1 WHERE file_id = ?", ((i,) for i in file_ids))
+
+
+def _standing_for(same_file: list[KnownFile]) -> KnownFile:
+    if len(same_file) == 1:
+        return same_file[0]
+    first, *others = sorted(same_file, key=lambda known: (known.status != PRESENT, known.id))
+    return replace(first, shadowed=tuple(known.id for known in others))
 
 
 def file_info_from_row(row: sqlite3.Row) -> FileInfo:

@@ -142,6 +142,13 @@ UPDATE journal SET trash_path = path_from_codec1(trash_path) WHERE trash_path IS
 UPDATE scans SET roots = roots_from_codec1(roots);
 """
 
+_M007_PATH_KEYS = """
+-- Paths are found by their case-folded key (core/store/sql.py, PATH_KEY): on a case-insensitive volume a rescan
+-- of `c:\\pictures` finds the rows of `C:\\Pictures`. path_key() is registered by the catalog on every connection.
+CREATE INDEX files_path_key ON files(path_key(path));
+CREATE INDEX problems_path_key ON problems(path_key(path));
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _M001_INITIAL,
     _M002_JOURNAL_AND_DECISIONS,
@@ -149,7 +156,10 @@ MIGRATIONS: tuple[str, ...] = (
     _M004_NEIGHBOURS_BY_SCORE,
     _M005_PHOTO_METADATA,
     _M006_PATH_CODEC_2,
+    _M007_PATH_KEYS,
 )
+# The indexes on path_key(), rebuilt when the Unicode tables behind it change (core/store/catalog.py).
+PATH_KEY_INDEXES = ("files_path_key", "problems_path_key")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

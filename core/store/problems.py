@@ -5,21 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from core.entities import Problem
+from core.pathrules import path_rules
 from core.store.pathcodec import from_db, to_db
-from core.store.sql import UNDER_ROOT, Part, under_root_params
+from core.store.sql import PATH_KEY, Part, stored_key
+
+# One path's problem: the path itself, or, where case does not tell names apart, any spelling of it.
+_SAME_PATH = f"{PATH_KEY} = ? AND (path = ? OR ?)"
 
 
 class Problems(Part):
     def under(self, roots: Sequence[str]) -> dict[str, tuple[int | None, int | None]]:
-        """(size, mtime_ns) the problem was recorded for, by path, for paths under one of the roots."""
-        found: dict[str, tuple[int | None, int | None]] = {}
-        for root in roots:
-            sql = "SELECT path, size, mtime_ns FROM problems WHERE " + UNDER_ROOT
-            for path, size, mtime_ns in self.db.execute(sql, under_root_params(root)):
-                found[from_db(path)] = (size, mtime_ns)
-        return found
+        """(size, mtime_ns) the problem was recorded for, by path key (core.pathrules), for paths under one of
+        the roots."""
+        sql = "SELECT path, size, mtime_ns FROM problems"
+        return {key: (size, mtime_ns) for key, _, (size, mtime_ns) in self.under_roots(sql, roots)}
 
     def record(self, problem: Problem, size: int | None = None, mtime_ns: int | None = None) -> None:
+        """One problem per file: it replaces the one recorded before for the same path in any spelling."""
+        self.clear(problem.path)
         row = {
             "path": to_db(problem.path),
             "code": problem.code,
@@ -31,11 +34,15 @@ class Problems(Part):
         self.db.table("problems").upsert(row, pk="path")
 
     def clear(self, path: str) -> None:
-        self.db.execute("DELETE FROM problems WHERE path = ?", [to_db(path)])
+        self.db.execute(f"DELETE FROM problems WHERE {_SAME_PATH}", _same_path_params(path))
 
     def clear_many(self, paths: Iterable[str]) -> None:
-        self.conn.executemany("DELETE FROM problems WHERE path = ?", ((to_db(p),) for p in paths))
+        self.conn.executemany(f"DELETE FROM problems WHERE {_SAME_PATH}", map(_same_path_params, paths))
 
     def all(self) -> list[Problem]:
         rows = self.db.execute("SELECT path, code, reason, scan_id FROM problems ORDER BY path").fetchall()
         return [Problem(from_db(p), c, r, s) for p, c, r, s in rows]
+
+
+def _same_path_params(path: str) -> tuple[str, str, bool]:
+    return stored_key(path), to_db(path), path_rules().case_insensitive

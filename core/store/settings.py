@@ -79,6 +79,8 @@ class Settings(Part):
     excluded_folders = _StoredOr[list[str]]("excluded_folders", _paths, _dump_paths, default="[]")
     # Mount points of volumes without a trash where the person allowed a quarantine folder.
     quarantine_volumes = _StoredOr[frozenset[str]]("quarantine_volumes", _volumes, _dump_volumes, default="[]")
+    # The Unicode version the path-key indexes were built under (core/store/catalog.py rebuilds them on a change).
+    path_key_unicode = _Stored[str]("path_key_unicode", str, str)
 
     # --- per model (by name), recorded when its encoder is built ------------------------------------------------
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from core.entities import ScanRequest, ScanSummary, Tier, TrashRequest
 from core.library import Library
 from core.store.catalog import DB_NAME
-from core.store.migrations import MIGRATIONS
+from core.store.migrations import MIGRATIONS, PATH_KEY_INDEXES
 from core.store.pathcodec import from_db
 from tests.images import save_photo
 
@@ -64,9 +64,11 @@ def first_codec(path: str) -> str:
 
 
 def as_the_first_codec_wrote_it(library_dir: Path) -> None:
-    """The library as Twinlens wrote it before migration 6: paths in the first codec."""
+    """The library as Twinlens wrote it before migrations 6 and 7: paths in the first codec, no path-key indexes."""
     conn = sqlite3.connect(library_dir / DB_NAME, isolation_level=None)
     try:
+        for index in PATH_KEY_INDEXES:
+            conn.execute(f"DROP INDEX {index}")
         for table, column in [("files", "path"), ("problems", "path"), ("journal", "path"), ("journal", "trash_path")]:
             rows = conn.execute(f"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
             for rowid, stored in rows:
