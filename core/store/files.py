@@ -26,8 +26,8 @@ class KnownFile:
     content_hash: str
     status: str
     meta_version: int = 0  # which metadata reader read it (core/scan/metadata.py META_VERSION)
-    # Other rows of the same file: its path in another case, on a volume where case does not tell names apart
-    # (left by a catalogue written before paths were compared by the platform's rules).
+    # Other present rows of the same file: its path in another case, on a volume where case does not tell names
+    # apart (left by a catalogue written before paths were compared by the platform's rules).
     shadowed: tuple[int, ...] = ()
 
 
@@ -189,7 +189,7 @@ def _standing_for(same_file: list[KnownFile]) -> KnownFile:
     if len(same_file) == 1:
         return same_file[0]
     first, *others = sorted(same_file, key=lambda known: (known.status != PRESENT, known.id))
-    return replace(first, shadowed=tuple(known.id for known in others))
+    return replace(first, shadowed=tuple(known.id for known in others if known.status == PRESENT))
 
 
 def file_info_from_row(row: sqlite3.Row) -> FileInfo:
