@@ -31,7 +31,7 @@ from core.store.decisions import Decisions
 from core.store.embeddings import Embeddings, Neighbours
 from core.store.files import Files
 from core.store.journal import Journal
-from core.store.migrations import PATH_KEY_INDEXES, SCHEMA_VERSION, migrate
+from core.store.migrations import PATH_KEY_TABLES, SCHEMA_VERSION, migrate
 from core.store.problems import Problems
 from core.store.scans import Scans
 from core.store.settings import Settings
@@ -82,12 +82,12 @@ class Catalog:
         self.settings.writer = lock
 
     def _refresh_path_keys(self) -> None:
-        """The path-key indexes hold what path_key() gave under the Unicode tables of the Python that wrote them;
-        a Python with newer tables may fold a name differently, so they are rebuilt when the tables change."""
+        """path_fold holds what path_key() gave under the Unicode tables of the Python that wrote it; a Python
+        with newer tables may fold a name differently, so the keys are computed again when the tables change."""
         if self.settings.path_key_unicode == unicodedata.unidata_version:
             return
-        for index in PATH_KEY_INDEXES:
-            self.db.execute(f"REINDEX {index}")
+        for table in PATH_KEY_TABLES:
+            self.db.execute(f"UPDATE {table} SET path_fold = path_key(path)")
         self.settings.path_key_unicode = unicodedata.unidata_version
 
     def close(self) -> None:

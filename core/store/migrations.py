@@ -144,9 +144,27 @@ UPDATE scans SET roots = roots_from_codec1(roots);
 
 _M007_PATH_KEYS = """
 -- Paths are found by their case-folded key (core/store/sql.py, PATH_KEY): on a case-insensitive volume a rescan
--- of `c:\\pictures` finds the rows of `C:\\Pictures`. path_key() is registered by the catalog on every connection.
-CREATE INDEX files_path_key ON files(path_key(path));
-CREATE INDEX problems_path_key ON problems(path_key(path));
+-- of `c:\\pictures` finds the rows of `C:\\Pictures`. The key is a stored, indexed column kept by triggers that
+-- call path_key(), which the catalog registers on every connection: so reading the database and PRAGMA
+-- integrity_check need nothing registered (an index on the expression would: every outside reader would fail).
+ALTER TABLE files ADD COLUMN path_fold TEXT;
+ALTER TABLE problems ADD COLUMN path_fold TEXT;
+UPDATE files SET path_fold = path_key(path);
+UPDATE problems SET path_fold = path_key(path);
+CREATE INDEX files_path_fold ON files(path_fold);
+CREATE INDEX problems_path_fold ON problems(path_fold);
+CREATE TRIGGER files_fold_new AFTER INSERT ON files BEGIN
+    UPDATE files SET path_fold = path_key(NEW.path) WHERE id = NEW.id;
+END;
+CREATE TRIGGER files_fold_moved AFTER UPDATE OF path ON files BEGIN
+    UPDATE files SET path_fold = path_key(NEW.path) WHERE id = NEW.id;
+END;
+CREATE TRIGGER problems_fold_new AFTER INSERT ON problems BEGIN
+    UPDATE problems SET path_fold = path_key(NEW.path) WHERE id = NEW.id;
+END;
+CREATE TRIGGER problems_fold_moved AFTER UPDATE OF path ON problems BEGIN
+    UPDATE problems SET path_fold = path_key(NEW.path) WHERE id = NEW.id;
+END;
 """
 
 MIGRATIONS: tuple[str, ...] = (
@@ -158,8 +176,9 @@ MIGRATIONS: tuple[str, ...] = (
     _M006_PATH_CODEC_2,
     _M007_PATH_KEYS,
 )
-# The indexes on path_key(), rebuilt when the Unicode tables behind it change (core/store/catalog.py).
-PATH_KEY_INDEXES = ("files_path_key", "problems_path_key")
+# The tables whose path_fold column holds path_key(path), refolded when the Unicode tables behind it change
+# (core/store/catalog.py).
+PATH_KEY_TABLES = ("files", "problems")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

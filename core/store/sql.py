@@ -20,10 +20,11 @@ from core.store.pathcodec import from_codec1, from_db, roots_from_codec1, to_db
 IN_CHUNK = 500
 IDS = "{ids}"  # where a query passed to `Part.rows_in` takes its `?, ?, ...`
 
-# Paths are found by their case-folded key (core.pathrules.fold_case of the stored path), which an index on
-# that expression holds (migration 7): on a case-insensitive volume `c:\pictures` finds `C:\Pictures\a.jpg`.
-# The function is this module's, registered on every connection the catalog opens (`register_functions`).
-PATH_KEY = "path_key(path)"
+# Paths are found by their case-folded key (core.pathrules.fold_case of the stored path), which the indexed
+# column path_fold holds, kept by triggers (migration 7): on a case-insensitive volume `c:\pictures` finds
+# `C:\Pictures\a.jpg`. The triggers call this module's path_key(), registered on every connection the catalog
+# opens (`register_functions`).
+PATH_KEY = "path_fold"
 # A root is a folder (everything below it) or a single file (itself): the key itself, or a key in the range of
 # strings that start with the root's key and the platform's separator (an index range scan, unlike LIKE).
 UNDER_ROOT = f"({PATH_KEY} = ? OR ({PATH_KEY} >= ? AND {PATH_KEY} < ?))"

@@ -5,6 +5,7 @@ A library written by that codec keeps finding its files after migration.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from core.entities import ScanRequest, ScanSummary, Tier, TrashRequest
 from core.library import Library
 from core.store.catalog import DB_NAME
-from core.store.migrations import MIGRATIONS, PATH_KEY_INDEXES
+from core.store.migrations import MIGRATIONS, PATH_KEY_TABLES
 from core.store.pathcodec import from_db
 from tests.images import save_photo
 
@@ -64,11 +65,14 @@ def first_codec(path: str) -> str:
 
 
 def as_the_first_codec_wrote_it(library_dir: Path) -> None:
-    """The library as Twinlens wrote it before migrations 6 and 7: paths in the first codec, no path-key indexes."""
+    """The library as Twinlens wrote it before migrations 6 and 7: paths in the first codec, no path keys."""
     conn = sqlite3.connect(library_dir / DB_NAME, isolation_level=None)
     try:
-        for index in PATH_KEY_INDEXES:
-            conn.execute(f"DROP INDEX {index}")
+        for table in PATH_KEY_TABLES:
+            conn.execute(f"DROP TRIGGER {table}_fold_new")
+            conn.execute(f"DROP TRIGGER {table}_fold_moved")
+            conn.execute(f"DROP INDEX {table}_path_fold")
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN path_fold")
         for table, column in [("files", "path"), ("problems", "path"), ("journal", "path"), ("journal", "trash_path")]:
             rows = conn.execute(f"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
             for rowid, stored in rows:
@@ -113,3 +117,19 @@ def test_a_library_of_the_first_codec_finds_its_files_after_migration(tmp_path: 
         assert undone.restored == (str(twin),) and twin.is_file(), f"restored from {trashed.trash_path}"
     finally:
         lib.close()
+
+
+def test_the_database_can_be_read_and_checked_without_twinlens_functions(tmp_path: Path) -> None:
+    """Outside readers (the sqlite3 shell, a support script, the kill tests' integrity check) register nothing:
+    the path keys are stored columns, not an index over a function only the catalog knows."""
+    photos = tmp_path / "photos"
+    save_photo(photos / "a.jpg", seed=1)
+    lib = Library(tmp_path / "library")
+    try:
+        scan(lib, photos)
+    finally:
+        lib.close()
+    uri = (tmp_path / "library" / DB_NAME).as_uri() + "?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("SELECT count(*) FROM files WHERE path_fold IS NOT NULL").fetchone() == (1,)

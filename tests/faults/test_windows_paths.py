@@ -135,7 +135,7 @@ def test_rows_of_one_file_under_two_cases_become_one(lib: Library, drive: Window
 
 
 def test_path_keys_written_under_other_unicode_tables_are_rebuilt(tmp_path: Path, windows_rules: PathRules) -> None:
-    """A Python with other Unicode tables folds some names differently: the path-key indexes are rebuilt."""
+    """A Python with other Unicode tables folds some names differently: the path keys are computed again."""
     library_dir = tmp_path / "library"
     Catalog(library_dir).close()
     conn = sqlite3.connect(library_dir / DB_NAME, isolation_level=None)
