@@ -24,7 +24,7 @@ def _photo() -> Image.Image:
     return image
 
 
-def geotagged_export_library(library: Library, root: Path) -> tuple[Path, Path]:
+def write_geotagged_export(root: Path) -> tuple[Path, Path]:
     """A camera original without GPS, and its export that a photo manager geotagged, rated and keyworded (in
     Export/, so the keep rules keep the original)."""
     original, export = root / "DCIM" / "100NIKON" / "DSC_0042.JPG", root / "Export" / "DSC_0042.jpg"
@@ -34,6 +34,11 @@ def geotagged_export_library(library: Library, root: Path) -> tuple[Path, Path]:
     del no_gps.get_ifd(0x8825)[2], no_gps.get_ifd(0x8825)[4]
     _photo().save(original, "JPEG", quality=95, exif=no_gps)
     _photo().save(export, "JPEG", quality=85, exif=camera_exif(), xmp=XMP)
+    return original, export
+
+
+def geotagged_export_library(library: Library, root: Path) -> tuple[Path, Path]:
+    original, export = write_geotagged_export(root)
     library.scan(ScanRequest(roots=(root,), workers=1))
     return original, export
 
