@@ -42,7 +42,7 @@ _FORMER_DEFAULT = "resolution,file_size,format,capture_time,path"
 RULE_LABELS = {
     KeepRule.ORIGINAL: "Camera original (capture time and camera in its metadata) over conversions and exports",
     KeepRule.RESOLUTION: "Highest real resolution (an upscale of the camera original does not count)",
-    KeepRule.PATH: "Original-looking folder (camera, DCIM, date) over backup, export, chat-app, Takeout, 'to sort'",
+    KeepRule.PATH: "Original-looking folder (DCIM, camera, date) over backups, exports, chat apps, 'to sort'",
     KeepRule.FILE_SIZE: "Largest file",
     KeepRule.FORMAT: "Best format (RAW, HEIC, PNG/TIFF, JPEG, WebP; a PNG of a JPEG original is no better)",
     KeepRule.CAPTURE_TIME: "Earliest capture time",

@@ -109,8 +109,11 @@ def _lost(loser: FileInfo, winner: FileInfo, rule: str, originals: Originals, lo
             return name, f"is an upscale ({pixels}) without camera metadata", f"are upscales ({pixels})"
         return name, f"is smaller ({_pixels(loser)})", f"are smaller ({_pixels(loser)})"
     if rule == "path":
-        if any(kind == "name" for kind, _ in path_look(loser.path).copy_like):
-            return name, "has a copy-like name", "have copy-like names"
+        look = path_look(loser.path)
+        if any(kind == "name" for kind, _ in look.edited):
+            return name, "has an edited copy's name", "have edited copies' names"
+        if any(kind == "name" for kind, _ in look.copied):
+            return name, "has a copy's name", "have copies' names"
         return name, "is not in a camera or date folder", "are not in a camera or date folder"
     if rule == "file_size":
         if derived and loser.size > winner.size:

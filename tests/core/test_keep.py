@@ -48,7 +48,7 @@ def test_the_testers_edited_copies_group_keeps_the_camera_original() -> None:
     assert choice.keep == {original.id}
     assert choice.reason.startswith("camera original with capture date; the PNG is a conversion without metadata")
     assert "DSC_2181_2048.jpg is smaller (2048×1365)" in choice.reason
-    assert "DSC_2181 captioned.jpg has a copy-like name" in choice.reason
+    assert "DSC_2181 captioned.jpg has an edited copy's name" in choice.reason
 
 
 def test_identical_copies_keep_the_camera_date_folder_over_the_backup() -> None:
@@ -57,6 +57,17 @@ def test_identical_copies_keep_the_camera_date_folder_over_the_backup() -> None:
     choice = choose_keep([backup, dated])
     assert choice.keep == {dated.id}
     assert choice.reason == "in a camera folder (Camera/2015/2015-03-31); the other is in Backup/"
+
+
+def test_a_backup_of_the_original_beats_an_edit_that_kept_its_exif() -> None:
+    """Seen on the camera-like bench: the copy tier showed the original's bytes by their Backup/ path, and a
+    captioned copy (full size, EXIF kept) won on its camera folder, or on a few more bytes."""
+    backup = camera_photo("/p/Backup/Camera 2015/DSC_0224.JPG")
+    for edit in ("/p/DCIM/100NIKON/DSC_0224 captioned.jpg", "/p/Edited/DSC_0224.jpg"):
+        captioned = camera_photo(edit, nbytes=9_100_000)
+        assert kept([captioned, backup]) == backup.path, edit
+    reason = choose_keep([camera_photo("/p/DCIM/100NIKON/DSC_0224 captioned.jpg"), backup]).reason
+    assert reason == "the camera's own file name; DSC_0224 captioned.jpg has an edited copy's name"
 
 
 def test_a_date_folder_is_original_looking_not_a_numbered_copy() -> None:

@@ -56,7 +56,7 @@ class KeepRulesDialog(QDialog):
         layout.addLayout(row)
         layout.addWidget(buttons)
         self.set_rules(rules)
-        self.resize(560, 320)
+        self.resize(860, 340)
 
     def set_rules(self, rules: Sequence[KeepRule]) -> None:
         self.list.clear()

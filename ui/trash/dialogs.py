@@ -76,9 +76,10 @@ class TrashPreviewDialog(QDialog):
         if preview.refused:
             text += f"\n{count(len(preview.refused), 'marked file')} will be left alone; the reasons are listed below."
         if preview.warnings:
+            verb = "carries" if len(preview.warnings) == 1 else "carry"
             text += (
-                f"\n{count(len(preview.warnings), 'file')} to be trashed carry metadata (capture time, GPS, camera, "
-                "rating, keywords) that the file kept in their group lacks: listed first."
+                f"\n{count(len(preview.warnings), 'file')} to be trashed {verb} metadata (capture time, GPS, camera, "
+                "rating, keywords) that the file kept in its group lacks: listed first, each with a way to keep it."
             )
         return text
 
