@@ -86,7 +86,7 @@ def with_grain(region: Image.Image, size: tuple[int, int], rng: random.Random) -
 
 def build_camera_library(count: int, exact_copies: int = 0) -> Path:
     """count distinct 12 MP JPEGs (q90, baseline, with EXIF), plus byte copies of the first exact_copies."""
-    folder = CACHE / f"camera-grain-{count}-{exact_copies}"
+    folder = CACHE / f"camera-shutter-{count}-{exact_copies}"  # renamed when shutter times became unique
     marker = folder / ".complete"
     if marker.exists():
         return folder
