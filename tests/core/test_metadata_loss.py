@@ -49,6 +49,11 @@ def test_the_preview_names_what_a_trashed_file_carries_that_the_kept_one_lacks(
     original, export = geotagged_export_library(library, tmp_path / "photos")
     [group] = library.groups(Tier.PERCEPTUAL)
     assert [m.file.path for m in group.members if m.keep] == [str(original)]
+    assert (
+        group.as_json()["keep_reason"]
+        == group.keep_reason
+        == "in a camera folder (DCIM/100NIKON); the other is in Export/"
+    )
     preview = library.preview_trash(request_extras([group]))
     [warning] = preview.warnings
     assert warning.file.path == str(export) and warning.kept.path == str(original)
@@ -86,6 +91,8 @@ def test_cli_trash_prints_the_warning(tmp_path: Path, capsys: pytest.CaptureFixt
     library = Library(library_dir)
     _, export = geotagged_export_library(library, tmp_path / "photos")
     library.close()
+    assert cli_main(["groups", "--tier", "perceptual", "--library", str(library_dir)]) == 0
+    assert "  why kept: in a camera folder (DCIM/100NIKON); the other is in Export/\n" in capsys.readouterr().out
     assert cli_main(["trash", "--group-tier", "perceptual", "--extras", "--library", str(library_dir)]) == 0
     out = capsys.readouterr().out
     assert f"warning  {export} carries GPS location, rating and keywords, which the kept file lacks" in out
