@@ -59,7 +59,7 @@ def test_trash_preview_warns_and_keeps_the_geotagged_file_instead(
     assert dialog is not None
     [warning] = dialog.preview.warnings
     assert warning.file.path == str(export) and "GPS location" in warning.text
-    assert "carry metadata" in dialog.headline.text()
+    assert "1 file to be trashed carries metadata" in dialog.headline.text()
     section = dialog.details.topLevelItem(0)
     assert section.text(0) == "Metadata that would go (1)" and section.child(0).text(0) == str(export)
     assert section.child(0).text(1).startswith("⚠ carries GPS location, rating and keywords")
