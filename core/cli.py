@@ -281,6 +281,7 @@ def cmd_groups(library: Library, args: argparse.Namespace) -> int:
         return 0
     for group in groups:
         print(f"{group.id}  ({len(group.members)} files, scores {group.min_score:.3f}-{group.max_score:.3f})")
+        print(f"  why kept: {group.keep_reason}")
         for member in group.members:
             mark = "keep " if member.keep else "extra"
             print(f"  {mark} {member.score:.3f}  {display(member.file.path)}")
@@ -425,11 +426,15 @@ def _print_trash_preview(preview: TrashPreview) -> None:
         print(f"trash    {display(info.path)}  ({info.size} bytes){where}")
     for refusal in preview.refused:
         print(f"refused  {display(refusal.file.path)}: {refusal.reason}")
+    for warning in preview.warnings:
+        print(f"warning  {display(warning.file.path)} {warning.text} ({display(warning.kept.path)})")
     megabytes = preview.bytes_freed / 1_000_000
     print(f"{len(preview.will_trash)} file(s), {megabytes:.1f} MB to the trash; {len(preview.refused)} refused")
     if preview.needs_consent:
         volumes = ", ".join(display(v) for v in preview.needs_consent)
         print(f"no trash on {volumes}: add --allow-quarantine to use a {QUARANTINE_DIR} folder there instead")
+    if preview.warnings:
+        print(f"{len(preview.warnings)} file(s) carry metadata that the file kept in their group lacks (see above)")
 
 
 def cmd_undo(library: Library, args: argparse.Namespace) -> int:

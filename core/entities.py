@@ -121,6 +121,7 @@ class DuplicateGroup:
     members: tuple[GroupMember, ...]
     min_score: float = 1.0
     max_score: float = 1.0
+    keep_reason: str = ""  # why the kept member is kept, against the others (core/tiers/keep_reasons.py)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -128,6 +129,7 @@ class DuplicateGroup:
             "tier": str(self.tier),
             "min_score": round(self.min_score, 6),
             "max_score": round(self.max_score, 6),
+            "keep_reason": self.keep_reason,
             "files": [{"path": m.file.path, "score": round(m.score, 6), "keep": m.keep} for m in self.members],
         }
 

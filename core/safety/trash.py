@@ -27,6 +27,7 @@ from core.entities import Changes, DuplicateGroup, FileInfo, TrashRequest
 from core.hashing import hash_file
 from core.places import QUARANTINE_DIR, in_trash
 from core.safety.backend import TRASH_NAME, RestoreError, SystemTrash, TrashBackend
+from core.safety.metadata_loss import MetadataWarning, metadata_warnings
 from core.safety.quarantine import (
     QUARANTINE_NAME,
     is_quarantined,
@@ -42,6 +43,7 @@ __all__ = [
     "MOVED",
     "TRASH",
     "JournalBatch",
+    "MetadataWarning",
     "Refusal",
     "RestoreError",
     "SystemTrash",
@@ -77,6 +79,8 @@ class TrashPreview:
     bytes_freed: int
     quarantined: tuple[int, ...] = ()  # ids of will_trash that go to a quarantine folder (volume without a trash)
     needs_consent: tuple[str, ...] = ()  # volumes without a trash whose quarantine is not allowed yet
+    # files of will_trash that carry metadata (capture time, GPS, ...) that no kept file of their group has
+    warnings: tuple[MetadataWarning, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,7 @@ def _preview(catalog: Catalog, request: TrashRequest, router: _Router) -> TrashP
         bytes_freed=sum(f.size for f in will),
         quarantined=tuple(i for i in quarantined if i not in plan.refusals),
         needs_consent=tuple(dict.fromkeys(needs_consent)),
+        warnings=metadata_warnings(request.groups, will),
     )
 
 

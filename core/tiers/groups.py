@@ -16,7 +16,7 @@ from core.store.catalog import Catalog
 from core.tiers.clustering import Star, build_adjacency, star_clusters
 from core.tiers.decisions import is_separated
 from core.tiers.graph import PairScorer, content_edges, copy_stars, load_graph, similar_stars, with_pairwise_range
-from core.tiers.keep import DEFAULT_RULES, KeepRule, is_protected, suggest_keep
+from core.tiers.keep import DEFAULT_RULES, KeepRule, choose_keep, is_protected
 from core.vectors.store import EmbeddingStore
 
 
@@ -124,11 +124,14 @@ def _make_group(
     rules: Sequence[KeepRule],
     protected: Sequence[str],
 ) -> DuplicateGroup:
-    keep = suggest_keep([f for f, _ in members], rules, protected)
+    choice = choose_keep([f for f, _ in members], rules, protected)
     return DuplicateGroup(
         id=group_id,
         tier=tier,
-        members=tuple(GroupMember(f, score, f.id in keep, is_protected(f.path, protected)) for f, score in members),
+        members=tuple(
+            GroupMember(f, score, f.id in choice.keep, is_protected(f.path, protected)) for f, score in members
+        ),
         min_score=low,
         max_score=high,
+        keep_reason=choice.reason,
     )

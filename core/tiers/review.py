@@ -172,6 +172,12 @@ class ReviewState:
         others = [m.file.id for g_row, _ in self.places(file_id) for m in self._groups[g_row].members]
         return self.unmark([file_id]) | self.mark(i for i in others if i != file_id and not self._is_protected(i))
 
+    def keep_instead(self, file_id: int, kept_id: int) -> MarkChange:
+        """Keep this marked file and mark the one kept in its place (the trash preview's answer to a file that
+        carries metadata the kept one lacks). The swap is an unmark then a mark, so the rules still hold: a
+        protected kept file stays unmarked (the refusal says so) and the group keeps a copy either way."""
+        return self.unmark([file_id]) | self.mark([kept_id])
+
     def auto_select(self) -> MarkChange:
         """Mark what the keep rules do not keep in every group on show, and unmark what they keep."""
         kept = {m.file.id for g in self._groups for m in g.members if m.keep or m.protected}

@@ -53,9 +53,10 @@ def test_keep_rules_and_protected_folders_through_groups(library: Library, tmp_p
     _scan(library, folder)
     [group] = library.groups(Tier.COPY)
     assert {Path(m.file.path).name for m in group.members} == {"big.jpg", "converted.png", "small.jpg"}
-    assert _kept(library) == {"converted.png"}, "same resolution as big.jpg, then the larger file wins"
-    library.set_keep_rules([KeepRule.CAPTURE_TIME, KeepRule.PATH])
-    assert _kept(library) == {"converted.png"}, "no capture times: the shortest plain path"
+    assert _kept(library) == {"big.jpg"}, "no camera metadata, same resolution as converted.png: the originals folder"
+    assert library.groups(Tier.COPY)[0].keep_reason.endswith("converted.png is not in a camera or date folder")
+    library.set_keep_rules([KeepRule.FILE_SIZE])
+    assert _kept(library) == {"converted.png"}, "no camera original to be a copy of: the larger file wins"
     library.set_keep_rules([KeepRule.FORMAT])
     assert _kept(library) == {"converted.png"}, "PNG over JPEG"
     library.set_keep_rules([KeepRule.RESOLUTION, KeepRule.FORMAT, KeepRule.FILE_SIZE])

@@ -19,12 +19,19 @@ def test_keep_rules_dialog_reorders_and_saves(qtbot, window: MainWindow, tmp_pat
     window.actions_.keep_rules.trigger()
     dialog = window.keep_rules_dialog
     assert isinstance(dialog, KeepRulesDialog) and dialog.rules() == DEFAULT_RULES
-    dialog.list.setCurrentRow(3)  # capture time
+    dialog.list.setCurrentRow(5)  # capture time
     dialog.up_button.click()
     dialog.up_button.click()
-    expected = (KeepRule.RESOLUTION, KeepRule.CAPTURE_TIME, KeepRule.FILE_SIZE, KeepRule.FORMAT, KeepRule.PATH)
+    expected = (
+        KeepRule.ORIGINAL,
+        KeepRule.RESOLUTION,
+        KeepRule.PATH,
+        KeepRule.CAPTURE_TIME,
+        KeepRule.FILE_SIZE,
+        KeepRule.FORMAT,
+    )
     assert dialog.rules() == expected
-    assert dialog.list.currentRow() == 1
+    assert dialog.list.currentRow() == 3
     dialog.list.setCurrentRow(0)
     assert not dialog.up_button.isEnabled()
     with qtbot.waitSignal(window.runner.changed, timeout=10_000) as saved:

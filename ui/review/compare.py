@@ -227,6 +227,14 @@ ROWS: tuple[tuple[str, Callable[[GroupMember], str]], ...] = (
 MARK_ROW = "Your mark"
 
 
+def keep_reason_text(group: DuplicateGroup) -> str:
+    """What the keep rules keep in this group, and why ("Kept by the rules: DSC_2181.JPG: camera original …")."""
+    kept = ", ".join(os.path.basename(m.file.path) for m in group.members if m.keep)
+    if not kept:
+        return ""
+    return f"Kept by the rules: {kept}" + (f" — {group.keep_reason}" if group.keep_reason else "")
+
+
 class MetadataTable(QTableWidget):
     """A's and B's details side by side (a row per field); rows where they differ are highlighted.
 
@@ -373,9 +381,13 @@ class CompareDialog(QDialog):
         split.setCollapsible(0, False)
         self.keys = QLabel(KEYS_HELP)
         self.keys.setWordWrap(True)
+        self.keep_reason = QLabel(keep_reason_text(self.group))
+        self.keep_reason.setWordWrap(True)
+        self.keep_reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(split, 1)
+        layout.addWidget(self.keep_reason)
         layout.addWidget(self.keys)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 

@@ -47,6 +47,7 @@ class KeepRulesDialog(QDialog):
         row.addLayout(side)
         intro = QLabel(
             "In each group the file that wins on the first rule is kept; ties go to the next rule.\n"
+            "A copy without camera metadata never beats its camera original on resolution, file size or format.\n"
             "Files in protected folders are always kept. Applying re-marks every other file."
         )
         intro.setWordWrap(True)
@@ -55,7 +56,7 @@ class KeepRulesDialog(QDialog):
         layout.addLayout(row)
         layout.addWidget(buttons)
         self.set_rules(rules)
-        self.resize(560, 320)
+        self.resize(860, 340)
 
     def set_rules(self, rules: Sequence[KeepRule]) -> None:
         self.list.clear()

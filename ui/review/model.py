@@ -39,6 +39,7 @@ HEADERS = ("File", "Size", "Resolution", "Captured", "Format", "Score", "Folder"
 MEMBER_ROLE = Qt.ItemDataRole.UserRole + 1
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 2
 IS_GROUP_ROLE = Qt.ItemDataRole.UserRole + 3
+KEEP_REASON_ROLE = Qt.ItemDataRole.UserRole + 4  # why the keep rules keep what they keep (group and kept rows)
 TIER_NAMES = {
     Tier.EXACT: "identical bytes",
     Tier.PERCEPTUAL: "near-identical",
@@ -101,6 +102,9 @@ class GroupTreeModel(QAbstractItemModel):
 
     def keep_only(self, file_id: int) -> MarkChange:
         return self._apply(self.state.keep_only(file_id))
+
+    def keep_instead(self, file_id: int, kept_id: int) -> MarkChange:
+        return self._apply(self.state.keep_instead(file_id, kept_id))
 
     def mark_all_but_keep(self) -> MarkChange:
         return self._apply(self.state.auto_select())
@@ -176,8 +180,8 @@ class GroupTreeModel(QAbstractItemModel):
             return None
         if index.internalId() == NO_PARENT:
             return self._group_data(index.row(), index.column(), role)
-        member = self.groups[index.internalId() - 1].members[index.row()]
-        return self._member_data(member, index.column(), role)
+        group = self.groups[index.internalId() - 1]
+        return self._member_data(group, group.members[index.row()], index.column(), role)
 
     def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         member = self.member_at(index)
@@ -192,8 +196,13 @@ class GroupTreeModel(QAbstractItemModel):
             return group
         if role == IS_GROUP_ROLE:
             return True
+        if role == KEEP_REASON_ROLE:
+            return group.keep_reason
         if role == Qt.ItemDataRole.DisplayRole and column == Column.FILE:
             return self.group_title(g_row)
+        if role == Qt.ItemDataRole.ToolTipRole and group.keep_reason:
+            kept = ", ".join(os.path.basename(m.file.path) for m in group.members if m.keep)
+            return f"Keeps {kept}: {group.keep_reason}"
         return None
 
     def group_title(self, g_row: int) -> str:
@@ -214,16 +223,18 @@ class GroupTreeModel(QAbstractItemModel):
             parts.append(f"{marked} marked")
         return "  ·  ".join(parts)
 
-    def _member_data(self, member: GroupMember, column: int, role: int) -> Any:
+    def _member_data(self, group: DuplicateGroup, member: GroupMember, column: int, role: int) -> Any:
         if role == MEMBER_ROLE:
             return member
         if role == IS_GROUP_ROLE:
             return False
+        reason = group.keep_reason if member.keep else ""
+        if role == KEEP_REASON_ROLE:
+            return reason
         if role == Qt.ItemDataRole.DisplayRole:
-            return _member_text(member, column)
+            return _member_text(member, column, reason)
         if role == Qt.ItemDataRole.ToolTipRole:
-            refusal = self.state.refusal(member.file.id)
-            return f"{member.file.path}\nNot offered for the trash: {refusal}." if refusal else member.file.path
+            return _member_tip(member, reason, self.state.refusal(member.file.id))
         if column != Column.FILE:
             return None
         if role == Qt.ItemDataRole.CheckStateRole:
@@ -242,10 +253,21 @@ def _bold_font() -> QFont:
     return font
 
 
-def _member_text(member: GroupMember, column: int) -> str:
+def _member_tip(member: GroupMember, reason: str, refusal: str | None) -> str:
+    lines = [member.file.path]
+    if reason:
+        lines.append(f"Kept: {reason}")
+    if refusal:
+        lines.append(f"Not offered for the trash: {refusal}.")
+    return "\n".join(lines)
+
+
+def _member_text(member: GroupMember, column: int, reason: str = "") -> str:
+    """reason: the group's keep reason, for its kept member (shown after the badges, elided by the view)."""
     info = member.file
     if column == Column.FILE:
-        badges = [b for b, on in (("keep", member.keep), ("protected", member.protected)) if on]
+        badges = [b for b, on in (("keep", member.keep), ("protected", member.protected)) if on] + [reason]
+        badges = [b for b in badges if b]
         name = os.path.basename(info.path)
         return f"{name}\n{' · '.join(badges)}" if badges else name
     if column == Column.SIZE:

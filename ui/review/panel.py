@@ -272,6 +272,10 @@ class ReviewPanel(QWidget):
         self._runner.run(library_ops.mark_not_duplicates(group))
         self.message.emit(f"{len(group.members)} files will no longer be grouped together.")
 
+    def keep_instead(self, file_id: int, kept_id: int) -> None:
+        """The trash preview's "keep this one instead": keep the file, mark the one kept in its place."""
+        self.model.keep_instead(file_id, kept_id)
+
     def trash_request(self) -> TrashRequest | None:
         request = self.model.state.request()
         return request if request.file_ids else None

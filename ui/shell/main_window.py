@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
             runner, self.models, self.result_thumbnails, settings, result_actions, a.choose_query
         )
         self.problems_panel = ProblemsPanel(runner)
-        self.trash_flow = TrashFlow(runner, self.review_panel.trash_request, self)
+        self.trash_flow = TrashFlow(runner, self.review_panel.trash_request, self, self.review_panel.keep_instead)
         self.keep_rules_dialog: KeepRulesDialog | None = None
         self.last_box: QMessageBox | None = None
         self.tabs = QTabWidget()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import os
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -16,35 +18,49 @@ from PySide6.QtWidgets import (
 )
 
 from core.places import QUARANTINE_DIR
-from core.safety.trash import QUARANTINE, TrashOutcome, TrashPreview, UndoOutcome, no_trash_reason
+from core.safety.trash import QUARANTINE, MetadataWarning, TrashOutcome, TrashPreview, UndoOutcome, no_trash_reason
 from ui.shell.format import count, human_size
 
 
 class TrashPreviewDialog(QDialog):
-    def __init__(self, preview: TrashPreview, parent: QWidget | None = None) -> None:
+    """keep_instead(file id, kept id): the person wants to keep a file that carries metadata its group's kept
+    file lacks, and trash the kept one instead (offered only when `can_keep_instead`)."""
+
+    keep_instead = Signal(int, int)
+
+    def __init__(self, preview: TrashPreview, parent: QWidget | None = None, can_keep_instead: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Move to trash?")
-        self.preview = preview
-        going = len(preview.will_trash)
-        headline = QLabel(self._headline(preview))
-        headline.setWordWrap(True)
+        self._can_keep_instead = can_keep_instead
+        self.keep_buttons: dict[int, QPushButton] = {}  # by the id of the file that carries the metadata
+        self.headline = QLabel()
+        self.headline.setWordWrap(True)
         self.details = QTreeWidget()
-        self.details.setHeaderLabels(["File", "Note"])
-        self.details.setColumnWidth(0, 700)
+        self.details.setHeaderLabels(["File", "Note", ""])
+        self.details.setColumnWidth(0, 560)
+        self.details.setColumnWidth(1, 420)
         self.details.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self._fill(preview)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.confirm_button = buttons.addButton(
-            f"Move {count(going, 'file')} to trash", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        self.confirm_button.setEnabled(going > 0)
+        self.confirm_button = buttons.addButton("Move to trash", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(headline)
+        layout.addWidget(self.headline)
         layout.addWidget(self.details)
         layout.addWidget(buttons)
-        self.resize(1000, 480)
+        self.resize(1200, 520)
+        self.show_preview(preview)
+
+    def show_preview(self, preview: TrashPreview) -> None:
+        """Show this preview (again after a "keep this one instead": the marks changed)."""
+        self.preview = preview
+        going = len(preview.will_trash)
+        self.headline.setText(self._headline(preview))
+        self.details.clear()
+        self.keep_buttons = {}
+        self._fill(preview)
+        self.confirm_button.setText(f"Move {count(going, 'file')} to trash")
+        self.confirm_button.setEnabled(going > 0)
 
     @staticmethod
     def _headline(preview: TrashPreview) -> str:
@@ -59,9 +75,17 @@ class TrashPreviewDialog(QDialog):
             )
         if preview.refused:
             text += f"\n{count(len(preview.refused), 'marked file')} will be left alone; the reasons are listed below."
+        if preview.warnings:
+            verb = "carries" if len(preview.warnings) == 1 else "carry"
+            text += (
+                f"\n{count(len(preview.warnings), 'file')} to be trashed {verb} metadata (capture time, GPS, camera, "
+                "rating, keywords) that the file kept in its group lacks: listed first, each with a way to keep it."
+            )
         return text
 
     def _fill(self, preview: TrashPreview) -> None:
+        if preview.warnings:
+            self._fill_warnings(preview.warnings)
         going = QTreeWidgetItem(self.details, [f"Will be trashed ({len(preview.will_trash):,})", ""])
         quarantined = set(preview.quarantined)
         for info in preview.will_trash:
@@ -73,6 +97,20 @@ class TrashPreviewDialog(QDialog):
                 QTreeWidgetItem(refused, [refusal.file.path, refusal.reason])
             refused.setExpanded(True)
         going.setExpanded(True)
+
+    def _fill_warnings(self, warnings: tuple[MetadataWarning, ...]) -> None:
+        section = QTreeWidgetItem(self.details, [f"Metadata that would go ({len(warnings):,})", ""])
+        section.setExpanded(True)
+        for warning in warnings:
+            note = f"⚠ {warning.text} ({os.path.basename(warning.kept.path)})"
+            item = QTreeWidgetItem(section, [warning.file.path, note])
+            item.setToolTip(1, f"{note}\nKept: {warning.kept.path}")
+            if self._can_keep_instead:
+                button = QPushButton("Keep this one instead")
+                button.setToolTip(f"Keep {warning.file.path} and mark {warning.kept.path} for the trash instead")
+                button.clicked.connect(lambda _=False, w=warning: self.keep_instead.emit(w.file.id, w.kept.id))
+                self.details.setItemWidget(item, 2, button)
+                self.keep_buttons[warning.file.id] = button
 
 
 def trash_outcome_text(outcome: TrashOutcome) -> tuple[str, str]:

@@ -29,10 +29,18 @@ class TrashFlow(QObject):
     undone = Signal(object)  # UndoOutcome, after the outcome is shown
     message = Signal(str)  # a one-line report for the status bar
 
-    def __init__(self, runner: OpRunner, request: Callable[[], TrashRequest | None], parent: QWidget) -> None:
+    def __init__(
+        self,
+        runner: OpRunner,
+        request: Callable[[], TrashRequest | None],
+        parent: QWidget,
+        keep_instead: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """keep_instead(file id, kept id): swap two marks in the review (the preview then shows again)."""
         super().__init__(parent)
         self._runner = runner
         self._request = request
+        self._keep_instead = keep_instead
         self._window = parent
         self._pending: TrashRequest | None = None
         self._consent_asked = False
@@ -82,10 +90,28 @@ class TrashFlow(QObject):
             self._consent_asked = True  # once per request: after a "no", the preview shows those files refused
             self._ask_consent(preview)
             return
-        dialog = TrashPreviewDialog(preview, self._window)
-        dialog.finished.connect(lambda result: self._on_confirmed(result, preview))
+        dialog = TrashPreviewDialog(preview, self._window, can_keep_instead=self._keep_instead is not None)
+        dialog.finished.connect(lambda result: self._on_confirmed(result, dialog.preview))
+        dialog.keep_instead.connect(self._on_keep_instead)
         self.preview_dialog = dialog
         dialog.open()
+
+    def _on_keep_instead(self, file_id: int, kept_id: int) -> None:
+        """Swap the marks in the review, then preview what is marked now in the same dialog."""
+        if self._keep_instead is None or self._pending is None:
+            return
+        self._keep_instead(file_id, kept_id)
+        request = self._request()
+        if request is None or not request.file_ids:
+            if self.preview_dialog is not None:
+                self.preview_dialog.reject()
+            return
+        self._pending = request
+        self._runner.run(library_ops.preview_trash(request), on_done=self._on_repreview)
+
+    def _on_repreview(self, preview: TrashPreview) -> None:
+        if self.preview_dialog is not None and self._pending is not None:
+            self.preview_dialog.show_preview(preview)
 
     def _ask_consent(self, preview: TrashPreview) -> None:
         box, use = quarantine_consent_box(self._window, preview)
