@@ -23,23 +23,31 @@ a numpy filter and the clustering, and a first grouping reads only the pairs it 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
 
 from core.store.catalog import Catalog
-from core.tiers.clustering import Star, build_adjacency, star_clusters
+from core.tiers.clustering import Leaders, Star, build_adjacency, star_clusters
 from core.tiers.decisions import is_separated
+from core.tiers.relations import Via
 from core.vectors.store import EmbeddingStore
 
 _KEY_SHIFT = np.int64(1 << 32)
+# Given a copy adjacency and its threshold, who leads the copy stars (None: the clustering's own order).
+CentreOrder = Callable[[dict[int, dict[int, float]], float], Leaders]
 # Pairs re-scored with one file rotated (core/rescore/orientation.py) or with the crop undone
 # (core/rescore/crops.py) are stored under these source suffixes; a pair's score is the best of its plain and
 # re-scored comparisons.
 ORIENTED_SUFFIX = "#oriented"
 ALIGNED_SUFFIX = "#aligned"
+VIAS = (Via.PLAIN, Via.ORIENTED, Via.ALIGNED)  # in the order of _sources: a stored row's source is VIAS[index]
+
+
+def _sources(source: str) -> list[str]:
+    return [source, source + ORIENTED_SUFFIX, source + ALIGNED_SUFFIX]
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class NeighbourGraph:
     keys: np.ndarray  # sorted a * 2**32 + b, for pair look-ups
     key_scores: np.ndarray  # scores in `keys` order
     content: dict[int, str]  # file id -> content hash, for files that appear in a pair
+    key_via: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))  # VIAS index, `keys` order
 
     def above(self, threshold: float) -> list[tuple[int, int, float]]:
         keep = self.score >= threshold
@@ -65,6 +74,18 @@ class NeighbourGraph:
         at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
         found = self.keys[at] == wanted
         return [float(self.key_scores[i]) if ok else None for i, ok in zip(at.tolist(), found.tolist(), strict=True)]
+
+    def lookup_via(self, pairs: Sequence[tuple[int, int]]) -> list[tuple[float, Via] | None]:
+        """Stored best scores of these pairs with the comparison that gave them (None where the graph has none)."""
+        if not pairs or not len(self.keys):
+            return [None] * len(pairs)
+        wanted = np.asarray([min(p) * _KEY_SHIFT + max(p) for p in pairs], dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        found = self.keys[at] == wanted
+        return [
+            (float(self.key_scores[i]), VIAS[int(self.key_via[i])]) if ok else None
+            for i, ok in zip(at.tolist(), found.tolist(), strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -92,18 +113,22 @@ def load_graph(catalog: Catalog, source: str, threshold: float) -> NeighbourGrap
 
 def _read_graph(catalog: Catalog, source: str, floor: float) -> NeighbourGraph:
     """Pairs between present files with different bytes, one row per pair: the best of its plain and its
-    re-scored (oriented, aligned) scores. Only pairs at or above the floor are read (a range scan)."""
-    rows = catalog.neighbours.between_contents([source, source + ORIENTED_SUFFIX, source + ALIGNED_SUFFIX], floor)
+    re-scored (oriented, aligned) scores, with which of them it was (a tie goes to the plain one). Only pairs at
+    or above the floor are read (a range scan)."""
+    sources = _sources(source)
+    rows = catalog.neighbours.between_contents(sources, floor)
     a = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     b = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
     score = np.fromiter((r[2] for r in rows), dtype=np.float32, count=len(rows))
+    code = {name: i for i, name in enumerate(sources)}
+    via = np.fromiter((code[r[5]] for r in rows), dtype=np.int8, count=len(rows))
     content = {r[0]: r[3] for r in rows} | {r[1]: r[4] for r in rows}
     keys = a * _KEY_SHIFT + b
-    order = np.lexsort((-score, keys))  # by pair, best score first
+    order = np.lexsort((via, -score, keys))  # by pair, best score first, plain before re-scored
     first = np.ones(len(order), dtype=bool)
     first[1:] = keys[order][1:] != keys[order][:-1]
     best = order[first]
-    return NeighbourGraph(a[best], b[best], score[best], keys[best], score[best], content)
+    return NeighbourGraph(a[best], b[best], score[best], keys[best], score[best], content, via[best])
 
 
 def content_edges(
@@ -171,8 +196,13 @@ def with_pairwise_range(stars: list[Star], scorer: PairScorer) -> list[Star]:
     return result
 
 
-def copy_stars(graph: NeighbourGraph, catalog: Catalog, threshold: float) -> list[Star]:
-    stars = star_clusters(build_adjacency(_graph_edges(graph, threshold, catalog), threshold))
+def copy_stars(
+    graph: NeighbourGraph, catalog: Catalog, threshold: float, centres: CentreOrder | None = None
+) -> list[Star]:
+    """Copy stars over distinct contents; `centres` orders who leads a star (core.tiers.duplicates leads each with
+    the file the keep rules keep)."""
+    adjacency = build_adjacency(_graph_edges(graph, threshold, catalog), threshold)
+    stars = star_clusters(adjacency, leaders=centres(adjacency, threshold) if centres else None)
     return respect_decisions(stars, graph, catalog)
 
 
@@ -194,14 +224,20 @@ def respect_decisions(stars: list[Star], graph: NeighbourGraph, catalog: Catalog
 
 
 def similar_stars(
-    graph: NeighbourGraph, catalog: Catalog, scorer: PairScorer, copy_threshold: float | None, threshold: float
+    graph: NeighbourGraph,
+    catalog: Catalog,
+    scorer: PairScorer,
+    copy_threshold: float | None,
+    threshold: float,
+    centres: CentreOrder | None = None,
 ) -> list[Star]:
     """Stars over copy clusters: each copy group is one node shown by its representative, and two nodes are
-    linked when their representatives score at least the threshold (so every member really is within it)."""
+    linked when their representatives score at least the threshold (so every member really is within it).
+    `centres` must be the copy tier's own, so the clusters are the ones the Duplicates list shows."""
     edges = _graph_edges(graph, threshold, catalog)
     node_of: dict[int, int] = {}
     if copy_threshold is not None and copy_threshold > threshold:
-        for star in copy_stars(graph, catalog, copy_threshold):
+        for star in copy_stars(graph, catalog, copy_threshold, centres):
             node_of.update({member: star.representative for member, _ in star.members})
     candidates = {
         (min(na, nb), max(na, nb)) for a, b, _ in edges if (na := node_of.get(a, a)) != (nb := node_of.get(b, b))
