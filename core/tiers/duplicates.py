@@ -55,6 +55,10 @@ class KeepOrder:
     def _scores(self, leader: int, others: list[int]) -> list[float | None]:
         return self.scorer.scores([(leader, other) for other in others])
 
+    def best_of(self, info: FileInfo) -> FileInfo:
+        """The file the keep rules would keep among a content node's files."""
+        return keep_ranked(self.files_of(info), self.rules, self.protected)[0]
+
     def files_of(self, info: FileInfo) -> list[FileInfo]:
         """A content node's files: its byte-identical twins (itself among them), else itself."""
         return self.twins.get(info.content_hash, [info])

@@ -77,7 +77,8 @@ def embedding_groups(
     scorer = PairScorer(graph, store)
     centres = KeepOrder(catalog, scorer, twins_of(catalog), rules, protected)
     stars = with_pairwise_range(similar_stars(graph, catalog, scorer, copy_threshold, threshold, centres), scorer)
-    files = catalog.files.by_ids({member for star in stars for member, _ in star.members})
+    nodes = catalog.files.by_ids({member for star in stars for member, _ in star.members})
+    files = {node: centres.best_of(info) for node, info in nodes.items()}  # a content shown by its kept file
     return _star_groups(tier, stars, files, rules, protected)
 
 

@@ -8,6 +8,7 @@ forwards edits to it, then tells the views which rows changed.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from enum import IntEnum
 from functools import cache
@@ -31,18 +32,20 @@ class Column(IntEnum):
     RESOLUTION = 2
     CAPTURED = 3
     FORMAT = 4
-    SCORE = 5
-    FOLDER = 6
+    RELATION = 5
+    SCORE = 6
+    FOLDER = 7
 
 
-HEADERS = ("File", "Size", "Resolution", "Captured", "Format", "Score", "Folder")
+HEADERS = ("File", "Size", "Resolution", "Captured", "Format", "Relation", "Score", "Folder")
 MEMBER_ROLE = Qt.ItemDataRole.UserRole + 1
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 2
 IS_GROUP_ROLE = Qt.ItemDataRole.UserRole + 3
+RELATION_ROLE = Qt.ItemDataRole.UserRole + 4  # how a member relates to its group's kept file ("" for that file)
 TIER_NAMES = {
     Tier.EXACT: "identical bytes",
     Tier.PERCEPTUAL: "near-identical",
-    Tier.COPY: "edited copy",
+    Tier.COPY: "copies of one photo",
     Tier.SIMILAR: "similar",
 }
 
@@ -210,6 +213,8 @@ class GroupTreeModel(QAbstractItemModel):
             f"score {scores}",
             f"{human_size(reclaimable(group))} reclaimable",
         ]
+        if relations := relation_summary(group):
+            parts.insert(2, relations)
         if marked:
             parts.append(f"{marked} marked")
         return "  ·  ".join(parts)
@@ -219,11 +224,12 @@ class GroupTreeModel(QAbstractItemModel):
             return member
         if role == IS_GROUP_ROLE:
             return False
+        if role == RELATION_ROLE:
+            return member.relation
         if role == Qt.ItemDataRole.DisplayRole:
             return _member_text(member, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            refusal = self.state.refusal(member.file.id)
-            return f"{member.file.path}\nNot offered for the trash: {refusal}." if refusal else member.file.path
+            return self._tooltip(member)
         if column != Column.FILE:
             return None
         if role == Qt.ItemDataRole.CheckStateRole:
@@ -233,6 +239,21 @@ class GroupTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.FontRole and member.keep:
             return _bold_font()
         return None
+
+    def _tooltip(self, member: GroupMember) -> str:
+        lines = [member.file.path]
+        if member.relation:
+            lines.append(f"{member.relation.capitalize()} copy of the kept file, score {member.score:.3f}")
+        refusal = self.state.refusal(member.file.id)
+        if refusal:
+            lines.append(f"Not offered for the trash: {refusal}.")
+        return "\n".join(lines)
+
+
+def relation_summary(group: DuplicateGroup) -> str:
+    """'2 identical, 1 resized, 1 rotated': the members' relations to the kept file, in the group's order."""
+    counts = Counter(m.relation for m in group.members if m.relation)
+    return ", ".join(f"{count} {relation}" for relation, count in counts.items())
 
 
 @cache
@@ -256,6 +277,8 @@ def _member_text(member: GroupMember, column: int) -> str:
         return capture_date(info.captured_at)
     if column == Column.FORMAT:
         return info.format
+    if column == Column.RELATION:
+        return member.relation
     if column == Column.SCORE:
         return f"{member.score:.3f}"
     return os.path.dirname(info.path)
