@@ -122,25 +122,29 @@ class _GroupBuilder:
         kept = suggest_keep(files, self.order.rules, self.order.protected)
         anchor_node, anchor = _anchor(nodes, kept, self.order)
         members: list[tuple[FileInfo, float, str]] = [(f, 1.0, Relation.IDENTICAL) for f in anchor]
-        for node, node_files in nodes.items():
-            if node == anchor_node:
-                continue
-            score, via = self._against((anchor_node, anchor), (node, node_files))
+        others = {node: node_files for node, node_files in nodes.items() if node != anchor_node}
+        for node, (score, via) in zip(others, self._against((anchor_node, anchor), others), strict=True):
             if score >= self.threshold:
-                members += [(f, score, relation(anchor[0], f, via)) for f in node_files]
+                members += [(f, score, relation(anchor[0], f, via)) for f in others[node]]
         if len(members) < 2:
             return None
         return self._make(star, members, kept)
 
-    def _against(self, anchor: tuple[int, list[FileInfo]], node: tuple[int, list[FileInfo]]) -> tuple[float, Via]:
-        """The best stored score between two contents (any of their files) and how it was scored; else the score
-        of the vectors of the files that stand for them (a pair the k-NN graph did not keep)."""
-        pairs = [(a.id, b.id) for a, b in product(anchor[1], node[1])]
-        stored = [found for found in self.graph.lookup_via(pairs) if found is not None]
-        if stored:
-            return max(stored, key=lambda found: (found[0], found[1] == Via.PLAIN))
-        computed = self.scorer.scores([(anchor[0], node[0])])[0]
-        return (computed if computed is not None else 0.0), Via.PLAIN
+    def _against(
+        self, anchor: tuple[int, list[FileInfo]], others: dict[int, list[FileInfo]]
+    ) -> list[tuple[float, Via]]:
+        """Per other content node: the best stored score between it and the anchor (any of their files) and how
+        it was scored, else the score of the vectors of the nodes' files (a pair the k-NN graph did not keep).
+        One look-up per group: regrouping 100,000 files makes thousands of groups."""
+        pairs = [(a.id, b.id, node) for node, files in others.items() for a, b in product(anchor[1], files)]
+        best: dict[int, tuple[float, Via]] = {}
+        for (_, _, node), found in zip(pairs, self.graph.lookup_via([(a, b) for a, b, _ in pairs]), strict=True):
+            if found is not None and (node not in best or _better(found, best[node])):
+                best[node] = found
+        missing = [node for node in others if node not in best]
+        computed = self.scorer.scores([(anchor[0], node) for node in missing]) if missing else []
+        best |= {node: (score or 0.0, Via.PLAIN) for node, score in zip(missing, computed, strict=True)}
+        return [best[node] for node in others]
 
     def _make(self, star: Star, members: list[tuple[FileInfo, float, str]], kept: set[int]) -> DuplicateGroup:
         protected = self.order.protected
@@ -156,6 +160,11 @@ class _GroupBuilder:
             min_score=star.min_score,
             max_score=1.0 if identical else star.max_score,
         )
+
+
+def _better(found: tuple[float, Via], than: tuple[float, Via]) -> bool:
+    """A higher score; at an equal score, the plain comparison."""
+    return found[0] > than[0] or (found[0] == than[0] and found[1] == Via.PLAIN and than[1] != Via.PLAIN)
 
 
 def _anchor(nodes: dict[int, list[FileInfo]], kept: set[int], order: KeepOrder) -> tuple[int, list[FileInfo]]:

@@ -34,25 +34,23 @@ class Via(StrEnum):
 
 
 def relation(kept: FileInfo, member: FileInfo, via: Via = Via.PLAIN) -> Relation:
-    """The first that holds: same bytes; sides swapped (turned a quarter); another shape (cropped); the same shape
-    at another pixel count (resized); at the same size, scored best turned upright (rotated half a turn or
-    flipped) or with the crop undone (cropped, then scaled back); another format (converted); else edited
-    (recompressed, filtered, retouched).
+    """The first that holds: same bytes; scored best turned upright (rotated); scored best with the crop undone,
+    or another shape (cropped; sides swapped: rotated); the same shape at another pixel count (resized); the
+    same pixels in another format (converted); else edited (recompressed, filtered, retouched).
 
-    The shape comes before the re-scoring that won: both re-scorings embed 256 px thumbnails, which lifts plain
-    resized copies as well (SSCD on a 400 x 300 photo and its half-size copy: plain 0.752, with the crop undone
-    0.937, the crop box being the whole photo; an edited and a resized copy: plain 0.750, turned 0.784)."""
+    `via` is credited to a re-scoring only when it gained notably over the plain score (core.tiers.graph), so a
+    resized copy stays resized. A crop that keeps the photo's shape and scores as a copy plainly reads resized."""
     if kept.content_hash == member.content_hash:
         return Relation.IDENTICAL
+    if via == Via.ORIENTED:
+        return Relation.ROTATED
+    if via == Via.ALIGNED:
+        return Relation.CROPPED
     kept_aspect, member_aspect = _aspect(kept), _aspect(member)
     if not _close(kept_aspect, member_aspect):
         return Relation.ROTATED if _close(kept_aspect, 1 / member_aspect) else Relation.CROPPED
     if kept.width * kept.height != member.width * member.height:
         return Relation.RESIZED
-    if via == Via.ORIENTED:
-        return Relation.ROTATED
-    if via == Via.ALIGNED:
-        return Relation.CROPPED
     if kept.format.upper() != member.format.upper():
         return Relation.CONVERTED
     return Relation.EDITED

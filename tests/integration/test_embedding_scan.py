@@ -17,6 +17,7 @@ from core.cancel import CancelToken
 from core.entities import Phase, ScanProgress, ScanRequest, Tier
 from core.library import Library
 from core.rescore.crops import check_crops
+from core.tiers.keep import DEFAULT_RULES, KeepRule
 from core.vectors.index import VectorIndex
 from core.vectors.store import EmbeddingStage
 from tests.conftest import BENCH
@@ -104,9 +105,10 @@ def test_copy_tier_groups_from_stored_neighbours(sscd_library: Library, tmp_path
         image.resize((400, 300)).save(folder / "small_p01.jpg", quality=80)
     scan(sscd_library, folder, model="sscd")
     groups = sscd_library.groups(Tier.COPY)
-    members = [{Path(m.file.path).name for m in g.members} for g in groups]
-    assert {"p01.jpg", "small_p01.jpg"} in members
-    assert not any({"p00.jpg", "exact.jpg"} <= m for m in members), "byte copies belong to the exact tier"
+    members = [{Path(m.file.path).name: m.relation for m in g.members} for g in groups]
+    assert {"p01.jpg": "", "small_p01.jpg": "resized"} in members
+    # The copy tier is the Review's Duplicates list: a byte copy with no other copy is a group of its own there.
+    assert {"p00.jpg": "", "exact.jpg": "identical"} in members
     assert all(any(m.keep for m in g.members) for g in groups)
 
 
@@ -228,9 +230,20 @@ def test_crops_and_rotations_join_the_copy_tier_and_burst_frames_do_not(sscd_lib
         pair = tuple(sorted((by_name["orange.jpg"], by_name[name])))
         assert plain.get(pair, 0.0) < threshold, f"{name} would be a copy without re-scoring: nothing tested"
 
-    members = [{Path(m.file.path).name for m in g.members} for g in sscd_library.groups(Tier.COPY)]
-    assert {"orange.jpg", "crop.jpg", "turned.jpg"} in members
-    assert not any({"burst0.jpg", "burst1.jpg"} <= m for m in members)
+    # Groups are measured from the file they keep. Keep rules that put resolution, then the path first keep
+    # orange.jpg (the same pixels as turned.jpg, the path first in order), within the threshold of both copies.
+    sscd_library.set_keep_rules([KeepRule.RESOLUTION, KeepRule.PATH])
+    groups = sscd_library.groups(Tier.COPY)
+    members = [{Path(m.file.path).name: m.relation for m in g.members} for g in groups]
+    assert {"orange.jpg": "", "crop.jpg": "cropped", "turned.jpg": "rotated"} in members
+    assert not any({"burst0.jpg", "burst1.jpg"} <= m.keys() for m in members)
+    # The default rules keep turned.jpg (172 bytes larger). The crop of the upright photo is re-scored either
+    # turned or aligned, not both, so it scores 0.84 against turned.jpg: below the threshold of the kept file,
+    # it is left out of that group rather than chained to it through orange.jpg.
+    sscd_library.set_keep_rules(DEFAULT_RULES)
+    members = [{Path(m.file.path).name: m.relation for m in g.members} for g in sscd_library.groups(Tier.COPY)]
+    assert {"turned.jpg": "", "orange.jpg": "rotated"} in members
+    assert not any("crop.jpg" in m for m in members)
     assert check_crops(sscd_library.catalog, sscd_library.models.encoder("sscd"), store, threshold) == 0, (
         "pairs already checked are not checked again"
     )
