@@ -5,7 +5,8 @@ Tier semantics (one scan, one model, nested tiers):
 - **exact**: identical bytes (content hash). Handled in `core.tiers.groups.exact_groups`.
 - **copy**: the same photo after resize, recompression, crop, colour edit, format change or rotation: the
   model's copy-detection score (cosine) is at least the copy threshold. Files with identical bytes count once
-  (each content hash is one node, shown by its lowest file id); the exact tier shows the byte-identical ones.
+  (each content hash is one node, shown by its lowest file id); core/tiers/duplicates.py adds them back to
+  the copy groups the Review shows.
 - **similar**: different shots of one scene (bursts, retakes): score at least the (lower) similar threshold.
   Every copy group is first collapsed into one node, shown by its representative, so a similar group never
   repeats a copy group: a group whose members are all copies of each other is a copy group and never appears
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -43,8 +44,8 @@ CentreOrder = Callable[[dict[int, dict[int, float]], float], Leaders]
 # re-scored comparisons.
 ORIENTED_SUFFIX = "#oriented"
 ALIGNED_SUFFIX = "#aligned"
-VIAS = (Via.PLAIN, Via.ORIENTED, Via.ALIGNED)
-RESCORED_GAIN = 0.05  # in the order of _sources: a stored row's source is VIAS[index]
+VIAS = (Via.PLAIN, Via.ORIENTED, Via.ALIGNED)  # in the order of _sources: a stored row's source is VIAS[index]
+RESCORED_GAIN = 0.05  # what a re-scoring must add to the plain score to name the pair's relation (_credited)
 
 
 def _sources(source: str) -> list[str]:
@@ -61,7 +62,7 @@ class NeighbourGraph:
     keys: np.ndarray  # sorted a * 2**32 + b, for pair look-ups
     key_scores: np.ndarray  # scores in `keys` order
     content: dict[int, str]  # file id -> content hash, for files that appear in a pair
-    key_via: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))  # VIAS index, `keys` order
+    key_via: np.ndarray  # the VIAS index its best score is credited to, in `keys` order
 
     def above(self, threshold: float) -> list[tuple[int, int, float]]:
         keep = self.score >= threshold
@@ -69,24 +70,23 @@ class NeighbourGraph:
 
     def lookup(self, pairs: Sequence[tuple[int, int]]) -> list[float | None]:
         """Stored scores of these pairs (None where the graph has none)."""
-        if not pairs or not len(self.keys):
-            return [None] * len(pairs)
-        wanted = np.asarray([min(p) * _KEY_SHIFT + max(p) for p in pairs], dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
-        found = self.keys[at] == wanted
-        return [float(self.key_scores[i]) if ok else None for i, ok in zip(at.tolist(), found.tolist(), strict=True)]
+        return [float(self.key_scores[i]) if i is not None else None for i in self._find(pairs)]
 
     def lookup_via(self, pairs: Sequence[tuple[int, int]]) -> list[tuple[float, Via] | None]:
-        """Stored best scores of these pairs with the comparison that gave them (None where the graph has none)."""
+        """Stored best scores of these pairs with the comparison credited with them (None where none is stored)."""
+        return [
+            (float(self.key_scores[i]), VIAS[int(self.key_via[i])]) if i is not None else None
+            for i in self._find(pairs)
+        ]
+
+    def _find(self, pairs: Sequence[tuple[int, int]]) -> list[int | None]:
+        """Where each pair is in `keys` (None: not stored)."""
         if not pairs or not len(self.keys):
             return [None] * len(pairs)
         wanted = np.asarray([min(p) * _KEY_SHIFT + max(p) for p in pairs], dtype=np.int64)
         at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
         found = self.keys[at] == wanted
-        return [
-            (float(self.key_scores[i]), VIAS[int(self.key_via[i])]) if ok else None
-            for i, ok in zip(at.tolist(), found.tolist(), strict=True)
-        ]
+        return [i if ok else None for i, ok in zip(at.tolist(), found.tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
