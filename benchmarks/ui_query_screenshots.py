@@ -67,7 +67,7 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     shoot(app, out, "q1-search-after-drop", 2000)
 
     window.tabs.setCurrentWidget(review)
-    review.tiers.setCurrentIndex(2)
+    review.tiers.select(Tier.COPY)
     rows = [g.id for g in review.model.groups]
     review.view.setCurrentIndex(review.model.index(rows.index(group.id), 0))
     window.actions_.compare.trigger()

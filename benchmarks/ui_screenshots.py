@@ -2,7 +2,7 @@
 
     xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python benchmarks/ui_screenshots.py PHOTOS_DIR [--out .shots]
 
-Scans PHOTOS_DIR into a temporary library, then shows Library, Scan, Review (each tier), a trash preview, the
+Scans PHOTOS_DIR into a temporary library, then shows Library, Scan, Review (both lists), a trash preview, the
 keep-rules dialog and Problems, saving `import -window root` screenshots of each.
 """
 
@@ -71,9 +71,10 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     wait_for(window.scans.finished)
     shoot(app, out, "3-scan-done")
     window.tabs.setCurrentWidget(window.review_panel)
-    shoot(app, out, "4-review-exact", 1500)
-    window.review_panel.tiers.setCurrentIndex(1)
-    shoot(app, out, "5-review-perceptual", 1500)
+    tiers = window.review_panel.tiers  # Duplicates and Similar with a model, Identical and Near-identical without
+    shoot(app, out, f"4-review-{tiers.tier()}", 1500)
+    tiers.setCurrentIndex(1)
+    shoot(app, out, f"5-review-{tiers.tier()}", 1500)
     window.review_panel.auto_select()
     window.review_panel.view.setFocus()
     shoot(app, out, "6-review-auto-selected", 800)

@@ -60,7 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     groups = commands.add_parser("groups", help="list duplicate groups")
     _library_option(groups)
-    groups.add_argument("--tier", default="all", choices=[*[str(t) for t in Tier], "all"])
+    groups.add_argument(
+        "--tier",
+        default=None,
+        choices=[*[str(t) for t in Tier], "all"],
+        help="one tier, or every available one (all); default: the lists the Review shows (with a model: copy, "
+        "each photo's copies once with identical files, and similar; without: exact and perceptual)",
+    )
     groups.add_argument("--threshold", type=float, default=None, help="tier threshold (perceptual: max distance)")
     groups.add_argument("--json", action="store_true")
 
@@ -266,12 +272,18 @@ def _print_progress(progress: ScanProgress) -> None:
     print(f"\r{progress.phase}: {progress.done}{total}{eta}\033[K", end="", file=sys.stderr, flush=True)
 
 
+def _listed_tiers(library: Library, tier: str | None) -> list[Tier]:
+    if tier is None:
+        return [t for t in library.review_tiers() if not library.tier_unavailable_reason(t)]
+    return library.available_tiers() if tier == "all" else [Tier(tier)]
+
+
 def cmd_groups(library: Library, args: argparse.Namespace) -> int:
-    tiers = library.available_tiers() if args.tier == "all" else [Tier(args.tier)]
     groups: list[DuplicateGroup] = []
-    for tier in tiers:
+    one_tier = args.tier not in (None, "all")
+    for tier in _listed_tiers(library, args.tier):
         try:
-            groups.extend(library.groups(tier, args.threshold if args.tier != "all" else None))
+            groups.extend(library.groups(tier, args.threshold if one_tier else None))
         except ValueError as error:
             print(f"twinlens: {error}", file=sys.stderr)
             return 2
@@ -284,7 +296,7 @@ def cmd_groups(library: Library, args: argparse.Namespace) -> int:
         print(f"  why kept: {group.keep_reason}")
         for member in group.members:
             mark = "keep " if member.keep else "extra"
-            print(f"  {mark} {member.score:.3f}  {display(member.file.path)}")
+            print(f"  {mark} {member.score:.3f}  {member.relation:9}  {display(member.file.path)}")
     print(f"{len(groups)} group(s)")
     return 0
 

@@ -112,6 +112,7 @@ class GroupMember:
     score: float
     keep: bool = False
     protected: bool = False
+    relation: str = ""  # how it relates to its group's kept file (core/tiers/relations.py); "" for the kept file
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,10 @@ class DuplicateGroup:
             "min_score": round(self.min_score, 6),
             "max_score": round(self.max_score, 6),
             "keep_reason": self.keep_reason,
-            "files": [{"path": m.file.path, "score": round(m.score, 6), "keep": m.keep} for m in self.members],
+            "files": [
+                {"path": m.file.path, "score": round(m.score, 6), "keep": m.keep, "relation": m.relation}
+                for m in self.members
+            ],
         }
 
 

@@ -34,11 +34,13 @@ from core.scan.pipeline import ProgressCallback, Scanner, ScanStage
 from core.store.catalog import DB_NAME, Catalog, schema_is_current
 from core.store.location import resolve_library_dir
 from core.store.writer_lock import LibraryBusyError, WaitCallback, WriterLock, read_only_reason, writes
-from core.tiers.decisions import mark_not_duplicates
+from core.tiers.decisions import mark_not_duplicate, mark_not_duplicates
 from core.tiers.groups import embedding_groups, exact_groups, perceptual_groups
 from core.tiers.keep import DEFAULT_RULES, KeepRule, parse_rules
+from core.tiers.relations import Relation
 
 MODEL_FREE_TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
+REVIEW_TIERS = (Tier.COPY, Tier.SIMILAR)  # with a model: each photo's copies once, and its similar shots
 FolderPath = str | os.PathLike[str]
 
 
@@ -144,6 +146,12 @@ class Library:
     def available_tiers(self) -> list[Tier]:
         return [tier for tier in Tier if not self.tier_unavailable_reason(tier)]
 
+    def review_tiers(self) -> tuple[Tier, ...]:
+        """The lists the Review shows: with an active model, Duplicates (the copy tier, every copy of a photo in
+        one group, identical files included) and Similar (another decision: pick the best shot); without one,
+        the model-free Identical and Near-identical. Similar may still be unavailable (tier_unavailable_reason)."""
+        return REVIEW_TIERS if not self.tier_unavailable_reason(Tier.COPY) else MODEL_FREE_TIERS
+
     def tier_unavailable_reason(self, tier: Tier) -> str:
         """Empty when the tier can be shown; otherwise what a person needs to do to get it."""
         if tier in MODEL_FREE_TIERS:
@@ -189,6 +197,20 @@ class Library:
         mark_not_duplicates(
             self.catalog, [m.file.content_hash for m in group.members], [m.file.path for m in group.members]
         )
+        return Changes.DECISIONS | Changes.JOURNAL
+
+    @writes("'not a duplicate' decision")
+    def mark_not_duplicate(self, file_id: int, group: DuplicateGroup) -> Changes:
+        """Remember that one member is not a duplicate of the rest of its group (by content, journaled, undoable
+        like a group decision): its content never joins theirs again (its own identical copies leave with it),
+        while they stay grouped. ValueError for a file not in the group, or one with the kept file's bytes."""
+        member = next((m for m in group.members if m.file.id == file_id), None)
+        if member is None:
+            raise ValueError(f"file #{file_id} is not in group {group.id}")
+        if member.relation == Relation.IDENTICAL:
+            raise ValueError(f"{os.path.basename(member.file.path)} has the same bytes as the file its group keeps")
+        others = [m.file.content_hash for m in group.members if m.file.id != file_id]
+        mark_not_duplicate(self.catalog, member.file.content_hash, others, member.file.path)
         return Changes.DECISIONS | Changes.JOURNAL
 
     def journal(self, limit: int = 50) -> list[JournalBatch]:

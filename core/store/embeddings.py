@@ -97,12 +97,13 @@ class Neighbours(Part):
         ).fetchall()
         return [(int(a), int(b), float(score)) for a, b, score in rows]
 
-    def between_contents(self, sources: Sequence[str], min_score: float) -> list[tuple[int, int, float, str, str]]:
-        """(a, b, score, content hash of a, of b) of the pairs of any of these sources between present files with
-        different bytes scoring at least min_score (a range scan of the score index), one row per pair and source."""
+    def between_contents(self, sources: Sequence[str], min_score: float) -> list[tuple[int, int, float, str, str, str]]:
+        """(a, b, score, content hash of a, of b, source) of the pairs of any of these sources between present files
+        with different bytes scoring at least min_score (a range scan of the score index), one row per pair and
+        source."""
         marks = ",".join("?" * len(sources))
-        rows: list[tuple[int, int, float, str, str]] = self.db.execute(  # as SQLite returns them: one pass less
-            "SELECT n.a, n.b, n.score, fa.content_hash, fb.content_hash FROM neighbours n "
+        rows: list[tuple[int, int, float, str, str, str]] = self.db.execute(  # as SQLite returns them
+            "SELECT n.a, n.b, n.score, fa.content_hash, fb.content_hash, n.source FROM neighbours n "
             "JOIN files fa ON fa.id = n.a JOIN files fb ON fb.id = n.b "
             f"WHERE n.source IN ({marks}) AND n.score >= ? AND fa.status = 'present' AND fb.status = 'present' "
             "AND fa.content_hash != fb.content_hash",

@@ -21,6 +21,19 @@ def mark_not_duplicates(catalog: Catalog, content_hashes: Sequence[str], paths: 
     undoing it (core/safety/undo.py) takes back exactly this decision. Returns the journal batch id."""
     unique = sorted(set(content_hashes))
     pairs = list(combinations(unique, 2)) if len(unique) > 1 else [(unique[0], unique[0])]
+    return _record(catalog, pairs, paths)
+
+
+def mark_not_duplicate(catalog: Catalog, content_hash: str, others: Sequence[str], path: str) -> str:
+    """One photo (by content) is not a duplicate of the others of its group: it never joins them again, while
+    they stay together. Journaled and undoable like `mark_not_duplicates`; returns the journal batch id."""
+    unique = sorted(set(others) - {content_hash})
+    if not unique:
+        raise ValueError("a photo cannot be marked 'not a duplicate' of files with the same bytes")
+    return _record(catalog, [_pair(content_hash, other) for other in unique], [path])
+
+
+def _record(catalog: Catalog, pairs: Sequence[tuple[str, str]], paths: Sequence[str]) -> str:
     existing = catalog.decisions.not_duplicate_pairs()
     added = [pair for pair in pairs if pair not in existing]
     now = time.time()

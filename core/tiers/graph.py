@@ -5,7 +5,8 @@ Tier semantics (one scan, one model, nested tiers):
 - **exact**: identical bytes (content hash). Handled in `core.tiers.groups.exact_groups`.
 - **copy**: the same photo after resize, recompression, crop, colour edit, format change or rotation: the
   model's copy-detection score (cosine) is at least the copy threshold. Files with identical bytes count once
-  (each content hash is one node, shown by its lowest file id); the exact tier shows the byte-identical ones.
+  (each content hash is one node, shown by its lowest file id); core/tiers/duplicates.py adds them back to
+  the copy groups the Review shows.
 - **similar**: different shots of one scene (bursts, retakes): score at least the (lower) similar threshold.
   Every copy group is first collapsed into one node, shown by its representative, so a similar group never
   repeats a copy group: a group whose members are all copies of each other is a copy group and never appears
@@ -23,23 +24,32 @@ a numpy filter and the clustering, and a first grouping reads only the pairs it 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 
 from core.store.catalog import Catalog
-from core.tiers.clustering import Star, build_adjacency, star_clusters
+from core.tiers.clustering import Leaders, Star, build_adjacency, star_clusters
 from core.tiers.decisions import is_separated
+from core.tiers.relations import Via
 from core.vectors.store import EmbeddingStore
 
 _KEY_SHIFT = np.int64(1 << 32)
+# Given a copy adjacency and its threshold, who leads the copy stars (None: the clustering's own order).
+CentreOrder = Callable[[dict[int, dict[int, float]], float], Leaders]
 # Pairs re-scored with one file rotated (core/rescore/orientation.py) or with the crop undone
 # (core/rescore/crops.py) are stored under these source suffixes; a pair's score is the best of its plain and
 # re-scored comparisons.
 ORIENTED_SUFFIX = "#oriented"
 ALIGNED_SUFFIX = "#aligned"
+VIAS = (Via.PLAIN, Via.ORIENTED, Via.ALIGNED)  # in the order of _sources: a stored row's source is VIAS[index]
+RESCORED_GAIN = 0.05  # what a re-scoring must add to the plain score to name the pair's relation (_credited)
+
+
+def _sources(source: str) -> list[str]:
+    return [source, source + ORIENTED_SUFFIX, source + ALIGNED_SUFFIX]
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class NeighbourGraph:
     keys: np.ndarray  # sorted a * 2**32 + b, for pair look-ups
     key_scores: np.ndarray  # scores in `keys` order
     content: dict[int, str]  # file id -> content hash, for files that appear in a pair
+    key_via: np.ndarray  # the VIAS index its best score is credited to, in `keys` order
 
     def above(self, threshold: float) -> list[tuple[int, int, float]]:
         keep = self.score >= threshold
@@ -59,12 +70,23 @@ class NeighbourGraph:
 
     def lookup(self, pairs: Sequence[tuple[int, int]]) -> list[float | None]:
         """Stored scores of these pairs (None where the graph has none)."""
+        return [float(self.key_scores[i]) if i is not None else None for i in self._find(pairs)]
+
+    def lookup_via(self, pairs: Sequence[tuple[int, int]]) -> list[tuple[float, Via] | None]:
+        """Stored best scores of these pairs with the comparison credited with them (None where none is stored)."""
+        return [
+            (float(self.key_scores[i]), VIAS[int(self.key_via[i])]) if i is not None else None
+            for i in self._find(pairs)
+        ]
+
+    def _find(self, pairs: Sequence[tuple[int, int]]) -> list[int | None]:
+        """Where each pair is in `keys` (None: not stored)."""
         if not pairs or not len(self.keys):
             return [None] * len(pairs)
         wanted = np.asarray([min(p) * _KEY_SHIFT + max(p) for p in pairs], dtype=np.int64)
         at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
         found = self.keys[at] == wanted
-        return [float(self.key_scores[i]) if ok else None for i, ok in zip(at.tolist(), found.tolist(), strict=True)]
+        return [i if ok else None for i, ok in zip(at.tolist(), found.tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -92,18 +114,39 @@ def load_graph(catalog: Catalog, source: str, threshold: float) -> NeighbourGrap
 
 def _read_graph(catalog: Catalog, source: str, floor: float) -> NeighbourGraph:
     """Pairs between present files with different bytes, one row per pair: the best of its plain and its
-    re-scored (oriented, aligned) scores. Only pairs at or above the floor are read (a range scan)."""
-    rows = catalog.neighbours.between_contents([source, source + ORIENTED_SUFFIX, source + ALIGNED_SUFFIX], floor)
+    re-scored (oriented, aligned) scores, with which of them it was (`_credited`). Only pairs at or above the
+    floor are read (a range scan)."""
+    sources = _sources(source)
+    rows = catalog.neighbours.between_contents(sources, floor)
     a = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     b = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
     score = np.fromiter((r[2] for r in rows), dtype=np.float32, count=len(rows))
+    code = {name: i for i, name in enumerate(sources)}
+    via = np.fromiter((code[r[5]] for r in rows), dtype=np.int8, count=len(rows))
     content = {r[0]: r[3] for r in rows} | {r[1]: r[4] for r in rows}
     keys = a * _KEY_SHIFT + b
-    order = np.lexsort((-score, keys))  # by pair, best score first
+    order = np.lexsort((via, -score, keys))  # by pair, best score first, plain before re-scored
     first = np.ones(len(order), dtype=bool)
     first[1:] = keys[order][1:] != keys[order][:-1]
     best = order[first]
-    return NeighbourGraph(a[best], b[best], score[best], keys[best], score[best], content)
+    credited = _credited(keys[best], score[best], via[best], keys[via == 0], score[via == 0])
+    return NeighbourGraph(a[best], b[best], score[best], keys[best], score[best], content, credited)
+
+
+def _credited(
+    keys: np.ndarray, best: np.ndarray, via: np.ndarray, plain_keys: np.ndarray, plain: np.ndarray
+) -> np.ndarray:
+    """Which comparison a pair's best score is credited to: the re-scored one only when it beats the plain score
+    by RESCORED_GAIN, or the plain score is below the floor (not read). Both re-scorings embed thumbnails, which
+    moves the score of an untouched pair a little (SSCD, an edited and a resized copy: plain 0.750, turned
+    0.784); a real rotation or crop gains far more (0.578 to 0.972 turned, 0.828 to 0.975 aligned)."""
+    if not len(plain_keys):
+        return via
+    sort = np.argsort(plain_keys)
+    at = np.minimum(np.searchsorted(plain_keys[sort], keys), len(plain_keys) - 1)
+    has_plain = plain_keys[sort][at] == keys
+    gain = best - np.where(has_plain, plain[sort][at], -np.inf)
+    return np.where((via != 0) & (gain < RESCORED_GAIN), 0, via).astype(np.int8)
 
 
 def content_edges(
@@ -171,8 +214,13 @@ def with_pairwise_range(stars: list[Star], scorer: PairScorer) -> list[Star]:
     return result
 
 
-def copy_stars(graph: NeighbourGraph, catalog: Catalog, threshold: float) -> list[Star]:
-    stars = star_clusters(build_adjacency(_graph_edges(graph, threshold, catalog), threshold))
+def copy_stars(
+    graph: NeighbourGraph, catalog: Catalog, threshold: float, centres: CentreOrder | None = None
+) -> list[Star]:
+    """Copy stars over distinct contents; `centres` orders who leads a star (core.tiers.duplicates leads each with
+    the file the keep rules keep)."""
+    adjacency = build_adjacency(_graph_edges(graph, threshold, catalog), threshold)
+    stars = star_clusters(adjacency, leaders=centres(adjacency, threshold) if centres else None)
     return respect_decisions(stars, graph, catalog)
 
 
@@ -194,14 +242,20 @@ def respect_decisions(stars: list[Star], graph: NeighbourGraph, catalog: Catalog
 
 
 def similar_stars(
-    graph: NeighbourGraph, catalog: Catalog, scorer: PairScorer, copy_threshold: float | None, threshold: float
+    graph: NeighbourGraph,
+    catalog: Catalog,
+    scorer: PairScorer,
+    copy_threshold: float | None,
+    threshold: float,
+    centres: CentreOrder | None = None,
 ) -> list[Star]:
     """Stars over copy clusters: each copy group is one node shown by its representative, and two nodes are
-    linked when their representatives score at least the threshold (so every member really is within it)."""
+    linked when their representatives score at least the threshold (so every member really is within it).
+    `centres` must be the copy tier's own, so the clusters are the ones the Duplicates list shows."""
     edges = _graph_edges(graph, threshold, catalog)
     node_of: dict[int, int] = {}
     if copy_threshold is not None and copy_threshold > threshold:
-        for star in copy_stars(graph, catalog, copy_threshold):
+        for star in copy_stars(graph, catalog, copy_threshold, centres):
             node_of.update({member: star.representative for member, _ in star.members})
     candidates = {
         (min(na, nb), max(na, nb)) for a, b, _ in edges if (na := node_of.get(a, a)) != (nb := node_of.get(b, b))

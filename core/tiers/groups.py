@@ -15,7 +15,8 @@ from core.scan.phash import similarity
 from core.store.catalog import Catalog
 from core.tiers.clustering import Star, build_adjacency, star_clusters
 from core.tiers.decisions import is_separated
-from core.tiers.graph import PairScorer, content_edges, copy_stars, load_graph, similar_stars, with_pairwise_range
+from core.tiers.duplicates import KeepOrder, duplicate_groups, twins_of
+from core.tiers.graph import PairScorer, content_edges, load_graph, similar_stars, with_pairwise_range
 from core.tiers.keep import DEFAULT_RULES, KeepRule, choose_keep, is_protected
 from core.vectors.store import EmbeddingStore
 
@@ -66,16 +67,18 @@ def embedding_groups(
 ) -> list[DuplicateGroup]:
     """Copy or similar groups from the stored nearest-neighbour graph of one model (see core/tiers/graph.py).
 
-    For the similar tier, `copy_threshold` collapses each copy group into one node first."""
+    The copy tier is the Duplicates list (core/tiers/duplicates.py: every copy of a photo, identical files
+    included, in one group). For the similar tier, `copy_threshold` collapses each of those copy groups into one
+    node first."""
     protected = canonical_paths(protected)
+    if tier == Tier.COPY:
+        return duplicate_groups(catalog, store, threshold, rules, protected)
     graph = load_graph(catalog, store.model_id, threshold)
     scorer = PairScorer(graph, store)
-    if tier == Tier.COPY:
-        stars = copy_stars(graph, catalog, threshold)
-    else:
-        stars = similar_stars(graph, catalog, scorer, copy_threshold, threshold)
-    stars = with_pairwise_range(stars, scorer)
-    files = catalog.files.by_ids({member for star in stars for member, _ in star.members})
+    centres = KeepOrder(catalog, scorer, twins_of(catalog), rules, protected)
+    stars = with_pairwise_range(similar_stars(graph, catalog, scorer, copy_threshold, threshold, centres), scorer)
+    nodes = catalog.files.by_ids({member for star in stars for member, _ in star.members})
+    files = {node: centres.best_of(info) for node, info in nodes.items()}  # a content shown by its kept file
     return _star_groups(tier, stars, files, rules, protected)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from core.entities import Tier
@@ -44,18 +46,21 @@ def _names(groups: list) -> list[set[str]]:  # type: ignore[type-arg]
 
 def test_chain_is_cut_and_ranges_reported(library: Library) -> None:
     # Five photos 25 degrees apart on an arc: neighbours score 0.906, the ends only -0.5. A chain, not one group.
-    angles = np.radians([0, 25, 50, 75, 100])
+    # The copy tier's groups are led by the file they keep (the largest here: p5, in the middle of the arc), so
+    # p5 takes its two neighbours, and the ends, within the threshold of those neighbours only, stay out.
+    angles = np.radians([0, 25, 75, 100, 50])  # by file id; arc order: p1 p2 p5 p3 p4
     vectors = _unit(*[[float(np.cos(a)), float(np.sin(a)), 0.0] for a in angles])
     scores = vectors @ vectors.T
-    _fill(library, vectors, [(i, i + 1, float(scores[i - 1, i])) for i in range(1, 5)])
+    arc = [1, 2, 5, 3, 4]
+    _fill(library, vectors, [(a, b, float(scores[a - 1, b - 1])) for a, b in pairwise(arc)])
     groups = library.groups(Tier.COPY, 0.85)
-    assert len(groups) == 2 and sum(len(g.members) for g in groups) == 5
+    assert _names(groups) == [{"p2.jpg", "p5.jpg", "p3.jpg"}]
     for group in groups:
         rep = group.members[0].file.id
         assert all(float(vectors[rep - 1] @ vectors[m.file.id - 1]) >= 0.85 - 1e-3 for m in group.members)
         ids = [m.file.id - 1 for m in group.members]
-        pairwise = [float(scores[a, b]) for i, a in enumerate(ids) for b in ids[i + 1 :]]
-        assert abs(group.min_score - min(pairwise)) < 2e-3 and abs(group.max_score - max(pairwise)) < 2e-3
+        every_pair = [float(scores[a, b]) for i, a in enumerate(ids) for b in ids[i + 1 :]]
+        assert abs(group.min_score - min(every_pair)) < 2e-3 and abs(group.max_score - max(every_pair)) < 2e-3
     assert min(g.min_score for g in groups) < 0.85, "the ends of a star may differ more than the threshold"
 
 
@@ -77,11 +82,15 @@ def test_similar_tier_never_repeats_a_copy_group(library: Library) -> None:
     assert 0.6 <= low <= high < 0.9
 
 
-def test_byte_identical_files_count_once_in_copy_tier(library: Library) -> None:
+def test_byte_identical_files_join_their_copy_group_once(library: Library) -> None:
+    # The copy tier is the Review's Duplicates list: a photo's identical files sit in its one group (the copy
+    # graph still counts their bytes once; core/tiers/duplicates.py adds them back).
     vectors = _unit([1, 0, 0], [1, 0, 0], [0.95, 0.31, 0])
     _fill(library, vectors, [(1, 2, 1.0), (1, 3, 0.95), (2, 3, 0.95)], same=frozenset({1, 2}))
-    groups = _names(library.groups(Tier.COPY, 0.9))
-    assert groups == [{"p1.jpg", "p3.jpg"}]
+    groups = library.groups(Tier.COPY, 0.9)
+    assert _names(groups) == [{"p1.jpg", "p2.jpg", "p3.jpg"}]
+    relations = {m.file.path.rsplit("/", 1)[-1]: m.relation for m in groups[0].members}
+    assert relations == {"p3.jpg": "", "p1.jpg": "edited", "p2.jpg": "edited"}, "p3 is kept: the largest file"
 
 
 def test_regrouping_uses_the_cached_graph_until_pairs_change(library: Library) -> None:

@@ -12,15 +12,15 @@ import pytest
 from PIL import Image
 
 from core.entities import Tier
-from core.library import Library
+from core.library import MODEL_FREE_TIERS, Library
 from tests.ui.conftest import add_scan_folder, make_photo, scan
 from tests.ui.test_review_flow import trash_marked
 from ui.ops.runner import Op
 from ui.shell.main_window import MainWindow
 
 TIMEOUT_MS = 20_000
-# The tiers counted here are the model-free ones: with the out-of-the-box SSCD, Edited copies and Similar would
-# hold the same files and be regrouped too (rightly), which is not what these tests are about.
+# The tiers counted here are the model-free ones: with the out-of-the-box SSCD, the Review would list Duplicates
+# and Similar instead (tests/ui/test_review_duplicates.py), which is not what these tests are about.
 pytestmark = pytest.mark.usefixtures("model_free")
 
 
@@ -73,7 +73,7 @@ def scanned(qtbot, window: MainWindow, folder: Path) -> None:  # type: ignore[no
 
 def mark(window: MainWindow, tier: Tier, name: str) -> None:
     panel = window.review_panel
-    panel.tiers.setCurrentIndex(list(Tier).index(tier))
+    panel.tiers.select(tier)
     member = next(m for g in panel.model.groups for m in g.members if Path(m.file.path).name == name)
     panel.model.set_marked([member.file.id], True)
 
@@ -102,7 +102,7 @@ def test_a_trash_regroups_only_the_tiers_that_held_its_files(  # type: ignore[no
     with qtbot.waitSignal(window.trash_flow.undone, timeout=TIMEOUT_MS):
         window.actions_.undo.trigger()
     settle(qtbot, window)
-    assert regrouped == Counter(dict.fromkeys(Tier, 1)), "a restored file may join a group in any tier"
+    assert regrouped == Counter(dict.fromkeys(MODEL_FREE_TIERS, 1)), "a restored file may join any list on show"
     assert len(panel.result(Tier.PERCEPTUAL).groups[0].members) == 3  # type: ignore[union-attr]
 
 
@@ -118,6 +118,6 @@ def test_settings_regroup_only_when_they_change_groups(  # type: ignore[no-untyp
 
     window.library_panel.protected_list.add_folder(str(two_kinds / "backup"))
     settle(qtbot, window)
-    assert regrouped == Counter(dict.fromkeys(Tier, 1)), "a protected folder changes what every group keeps"
+    assert regrouped == Counter(dict.fromkeys(MODEL_FREE_TIERS, 1)), "a protected folder changes every group's keep"
     members = [m for g in window.review_panel.result(Tier.EXACT).groups for m in g.members]  # type: ignore[union-attr]
     assert [m.keep for m in members if m.protected] == [True]

@@ -14,6 +14,10 @@ from ui.review.compare import CompareDialog, load_full_image
 from ui.shell.main_window import MainWindow
 from ui.shell.settings import COMPARE_ZOOM, read_text
 
+# Model-free scans: the trio is then the Near-identical list's one group (with the packaged copy model, which
+# a scan uses when the models' state is in by then, the Review would list Duplicates and Similar instead).
+pytestmark = pytest.mark.usefixtures("model_free")
+
 
 @pytest.fixture
 def trio(tmp_path: Path) -> Path:
@@ -34,7 +38,7 @@ def open_compare(qtbot, window: MainWindow, folder: Path) -> CompareDialog:  # t
     review = window.review_panel
     qtbot.waitUntil(lambda: (r := review.result(Tier.PERCEPTUAL)) is not None and len(r.groups) == 1, timeout=20_000)
     window.tabs.setCurrentWidget(review)
-    review.tiers.setCurrentIndex(1)
+    review.tiers.select(Tier.PERCEPTUAL)
     review.view.setCurrentIndex(review.model.index(0, 0))  # the group row
     review.view.setFocus()
     qtbot.keyClick(review.view, Qt.Key.Key_Return)  # Enter on a group compares it

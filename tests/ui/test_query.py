@@ -101,10 +101,12 @@ def test_result_actions_open_reveal_review(qtbot, sscd_window: MainWindow, sscd_
     drop_files(qtbot, sscd_window, [lib.original])
     assert actions.open_result.isEnabled() and actions.result_in_review.isEnabled()
     opened: list[QUrl] = []
+    revealed: list[str] = []
     sscd_window.query_panel.opener = opened.append
+    sscd_window.query_panel.revealer.show_items = lambda path: revealed.append(path) or True
     actions.open_result.trigger()
     actions.reveal_result.trigger()
-    assert [u.toLocalFile() for u in opened] == [str(lib.copy), str(lib.copy.parent)]
+    assert [u.toLocalFile() for u in opened] == [str(lib.copy)] and revealed == [str(lib.copy)]
     review = sscd_window.review_panel
     qtbot.waitUntil(lambda: review.result(Tier.COPY) is not None, timeout=ANSWER_TIMEOUT_MS)
     actions.result_in_review.trigger()

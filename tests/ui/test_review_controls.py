@@ -60,6 +60,7 @@ def variants(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.usefixtures("model_free")  # the Near-identical list is on show only without a model
 def test_threshold_slider_regroups_in_the_library(qtbot, window: MainWindow, variants: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, variants)
     scan(qtbot, window)
@@ -71,7 +72,7 @@ def test_threshold_slider_regroups_in_the_library(qtbot, window: MainWindow, var
         library.close()
     assert members[0] != members[16], "the generated variants must spread over the threshold range"
     panel = window.review_panel
-    panel.tiers.setCurrentIndex(1)
+    panel.tiers.select(Tier.PERCEPTUAL)
     assert panel.threshold.slider.isEnabled() and panel.threshold.slider.maximum() == 16
     for distance in (0, 16):
         with qtbot.waitSignal(

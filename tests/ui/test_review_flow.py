@@ -12,25 +12,32 @@ from tests.ui.conftest import add_scan_folder, scan
 from ui.review.model import Column
 from ui.shell.main_window import MainWindow
 
+# The window's scan uses the packaged copy model when its state is in by then, else none: the first list is
+# Duplicates or Identical, and either holds the fixture's identical pairs, one group each.
+FIRST_LIST = None
 
-def wait_for_groups(qtbot, window: MainWindow, tier: Tier, count: int) -> None:  # type: ignore[no-untyped-def]
+
+def wait_for_groups(qtbot, window: MainWindow, tier: Tier | None, count: int) -> None:  # type: ignore[no-untyped-def]
+    """Until the tier's groups (None: the first list on show) number `count`."""
+
     def shown() -> None:
-        result = window.review_panel.result(tier)
+        panel = window.review_panel
+        result = panel.result(tier or panel.tiers.shown[0])
         assert result is not None and len(result.groups) == count
 
     qtbot.waitUntil(shown, timeout=20_000)
 
 
-def test_scan_shows_exact_groups_with_details_and_thumbnails(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
+def test_scan_shows_identical_files_as_duplicates_with_details(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, photos)
     summary = scan(qtbot, window)
     assert isinstance(summary, ScanSummary) and not summary.cancelled
     assert summary.seen == 12 and summary.problems == 1
-    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    wait_for_groups(qtbot, window, FIRST_LIST, 3)
     model = window.review_panel.model
     assert model.rowCount() == 3
     assert all(len(g.members) == 2 for g in model.groups)
-    assert "Identical (3)" in window.review_panel.tiers.tabText(0)
+    assert window.review_panel.tiers.tabText(0) in ("Identical (3)", "Duplicates (3)")
     first = model.member_index(0, 0)
     member = model.member_at(first)
     assert member is not None
@@ -47,7 +54,7 @@ def test_scan_shows_exact_groups_with_details_and_thumbnails(qtbot, window: Main
 def test_mark_trash_with_preview_then_undo(qtbot, window: MainWindow, photos: Path, private_trash: Path) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, photos)
     scan(qtbot, window)
-    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    wait_for_groups(qtbot, window, FIRST_LIST, 3)
     panel = window.review_panel
     panel.auto_select()
     marked = panel.model.shown_marked()
@@ -65,7 +72,7 @@ def test_mark_trash_with_preview_then_undo(qtbot, window: MainWindow, photos: Pa
     assert len(done.args[0].trashed) == 3 and not done.args[0].failed
     assert not any(p.exists() for p in paths)
     assert len(list((private_trash / "files").iterdir())) == 3
-    wait_for_groups(qtbot, window, Tier.EXACT, 0)
+    wait_for_groups(qtbot, window, FIRST_LIST, 0)
 
     with qtbot.waitSignal(window.trash_flow.undone, timeout=20_000) as undone:
         window.actions_.undo.trigger()
@@ -78,7 +85,7 @@ def test_mark_trash_with_preview_then_undo(qtbot, window: MainWindow, photos: Pa
 def test_keyboard_marks_navigates_and_trashes(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, photos)
     scan(qtbot, window)
-    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    wait_for_groups(qtbot, window, FIRST_LIST, 3)
     window.tabs.setCurrentWidget(window.review_panel)
     view = window.review_panel.view
     model = window.review_panel.model
@@ -109,13 +116,13 @@ def test_keyboard_marks_navigates_and_trashes(qtbot, window: MainWindow, photos:
 def test_not_duplicates_removes_the_group(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, photos)
     scan(qtbot, window)
-    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    wait_for_groups(qtbot, window, FIRST_LIST, 3)
     view = window.review_panel.view
     view.setCurrentIndex(window.review_panel.model.member_index(1, 0))
     separated = window.review_panel.current_group()
     assert separated is not None
     window.actions_.not_duplicates.trigger()
-    wait_for_groups(qtbot, window, Tier.EXACT, 2)
+    wait_for_groups(qtbot, window, FIRST_LIST, 2)
     assert separated.id not in {g.id for g in window.review_panel.model.groups}
 
 
@@ -131,12 +138,12 @@ def test_problems_panel_lists_the_corrupt_file(qtbot, window: MainWindow, photos
     assert window.problems_panel.summary.text() == "1 file or folder could not be read."
 
 
-def test_tiers_without_a_model_are_disabled_and_explained(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    qtbot.waitUntil(lambda: window.review_panel.result(Tier.SIMILAR) is not None, timeout=10_000)
+def test_without_a_model_the_review_lists_identical_and_near_identical_and_explains(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: window.review_panel.result(Tier.PERCEPTUAL) is not None, timeout=10_000)
     tiers = window.review_panel.tiers
-    assert tiers.isTabEnabled(1)
-    assert not tiers.isTabEnabled(2) and not tiers.isTabEnabled(3)
-    assert "needs a model" in tiers.tabText(2)
+    assert tiers.shown == (Tier.EXACT, Tier.PERCEPTUAL)
+    assert [tiers.tabText(i).split(" (")[0] for i in range(tiers.count())] == ["Identical", "Near-identical"]
+    assert tiers.isTabEnabled(0) and tiers.isTabEnabled(1)
     assert window.review_panel.model_help.isVisibleTo(window.review_panel)
     assert "--model sscd" in window.review_panel.model_help.text()
 
@@ -155,10 +162,10 @@ def trash_marked(qtbot, window: MainWindow) -> object:  # type: ignore[no-untype
 def test_journal_lists_batches_and_undoes_the_one_chosen(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, photos)
     scan(qtbot, window)
-    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    wait_for_groups(qtbot, window, FIRST_LIST, 3)
     window.review_panel.auto_select()
     older = trash_marked(qtbot, window)
-    wait_for_groups(qtbot, window, Tier.EXACT, 0)
+    wait_for_groups(qtbot, window, FIRST_LIST, 0)
     window.actions_.journal.trigger()
     dialog = window.trash_flow.journal_dialog
     assert dialog is not None
@@ -191,7 +198,7 @@ def ask_to_trash_where_there_is_no_trash(qtbot, window: MainWindow, photos: Path
     no_trash_under(monkeypatch, photos)
     add_scan_folder(window, photos)
     scan(qtbot, window)
-    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    wait_for_groups(qtbot, window, FIRST_LIST, 3)
     window.review_panel.auto_select()
     window.actions_.trash.trigger()
     qtbot.waitUntil(lambda: window.trash_flow.consent_box is not None, timeout=20_000)

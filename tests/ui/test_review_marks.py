@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
-from core.entities import Tier
 from core.tiers.review import LAST_COPY
 from tests.ui.conftest import add_scan_folder, scan
 from tests.ui.test_compare import open_compare, trio  # noqa: F401  (the fixture)
-from tests.ui.test_review_flow import wait_for_groups
+from tests.ui.test_review_flow import FIRST_LIST, wait_for_groups
 from ui.review.model import Column
 from ui.shell.main_window import MainWindow
 
@@ -18,7 +18,7 @@ from ui.shell.main_window import MainWindow
 def test_the_last_copy_is_not_offered_and_k_keeps_one(qtbot, window: MainWindow, photos: Path) -> None:  # type: ignore[no-untyped-def]
     add_scan_folder(window, photos)
     scan(qtbot, window)
-    wait_for_groups(qtbot, window, Tier.EXACT, 3)
+    wait_for_groups(qtbot, window, FIRST_LIST, 3)
     panel = window.review_panel
     model, view = panel.model, panel.view
     panel.auto_select()
@@ -49,6 +49,7 @@ def test_the_last_copy_is_not_offered_and_k_keeps_one(qtbot, window: MainWindow,
     assert "3 files marked" in panel.footer.text()
 
 
+@pytest.mark.usefixtures("model_free")  # open_compare reviews the Near-identical list
 def test_compare_does_not_offer_to_trash_the_last_unmarked_photo(qtbot, window: MainWindow, trio: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     dialog = open_compare(qtbot, window, trio)
     model = window.review_panel.model

@@ -31,7 +31,7 @@ def test_an_untouched_slider_shows_the_calibrated_threshold(  # type: ignore[no-
         panel = window.review_panel
         qtbot.waitUntil(lambda: panel.result(Tier.COPY) is not None, timeout=20_000)  # noqa: B023
         assert panel.result(Tier.COPY).in_effect == 0.82  # type: ignore[union-attr]
-        panel.tiers.setCurrentIndex(list(Tier).index(Tier.COPY))
+        panel.tiers.select(Tier.COPY)
         assert panel.threshold.label.text() == "Min similarity 82% (higher is stricter)"
         assert panel.threshold.slider.value() == 82
         assert panel.threshold.threshold(Tier.COPY) is None, "still the library's own: it follows recalibration"

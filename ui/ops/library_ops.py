@@ -79,11 +79,13 @@ def scan(request: ScanRequest) -> Op[ScanSummary]:
 
 def load_groups(tier: Tier, threshold: float | None) -> Op[GroupsResult]:
     def fn(library: Library, cancel: CancelToken, progress: Progress) -> GroupsResult:
+        shown = library.review_tiers()
         try:
             groups = tuple(library.groups(tier, threshold))
-            return GroupsResult(tier, threshold, groups, in_effect=library.threshold_in_effect(tier, threshold))
+            in_effect = library.threshold_in_effect(tier, threshold)
+            return GroupsResult(tier, threshold, groups, in_effect=in_effect, review_tiers=shown)
         except ValueError as exc:  # the tier needs a model: said on its tab, not a failure
-            return GroupsResult(tier, threshold, (), str(exc))
+            return GroupsResult(tier, threshold, (), str(exc), review_tiers=shown)
 
     return Op("group duplicates", fn)
 
@@ -94,6 +96,11 @@ def problems() -> Op[tuple[Problem, ...]]:
 
 def mark_not_duplicates(group: DuplicateGroup) -> Op[Changes]:
     return Op("mark as not duplicates", lambda library, cancel, progress: library.mark_not_duplicates(group))
+
+
+def mark_not_duplicate(file_id: int, group: DuplicateGroup) -> Op[Changes]:
+    """One member is not a duplicate of the rest of its group."""
+    return Op("mark as not a duplicate", lambda library, cancel, progress: library.mark_not_duplicate(file_id, group))
 
 
 # --- the trash and the journal --------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ class GroupsResult:
     groups: tuple[DuplicateGroup, ...]
     unavailable: str | None = None
     in_effect: float | None = None  # the threshold the groups were made at (Library.threshold_in_effect)
+    review_tiers: tuple[Tier, ...] = ()  # the lists the Review shows now (Library.review_tiers)
 
     @property
     def available(self) -> bool:

@@ -33,6 +33,7 @@ from ui.ops.messages import ModelsState, QueryAnswer
 from ui.ops.runner import Op, OpRunner
 from ui.query.results import ResultsGrid, ResultsModel
 from ui.shell.actions import action_button, action_row
+from ui.shell.reveal import Revealer
 from ui.shell.settings import QUERY_FOLDER, pictures_folder, read_text, write_text
 from ui.shell.thumbnails import ThumbnailCache
 
@@ -109,6 +110,7 @@ class QueryPanel(QWidget):
         self._settings = settings
         self._picker = picker
         self.opener: UrlOpener = QDesktopServices.openUrl
+        self.revealer = Revealer(self)
         self._latest = 0
         self._started = 0.0
         self.last_answer: QueryAnswer | None = None
@@ -261,7 +263,7 @@ class QueryPanel(QWidget):
     def reveal_current(self) -> None:
         result = self.current_result()
         if result is not None:
-            self.opener(QUrl.fromLocalFile(str(Path(result.file.path).parent)))
+            self.revealer.reveal(result.file.path)
 
     def review_current(self) -> None:
         result = self.current_result()

@@ -8,6 +8,7 @@ forwards edits to it, then tells the views which rows changed.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from enum import IntEnum
 from functools import cache
@@ -31,19 +32,21 @@ class Column(IntEnum):
     RESOLUTION = 2
     CAPTURED = 3
     FORMAT = 4
-    SCORE = 5
-    FOLDER = 6
+    RELATION = 5
+    SCORE = 6
+    FOLDER = 7
 
 
-HEADERS = ("File", "Size", "Resolution", "Captured", "Format", "Score", "Folder")
+HEADERS = ("File", "Size", "Resolution", "Captured", "Format", "Relation", "Score", "Folder")
 MEMBER_ROLE = Qt.ItemDataRole.UserRole + 1
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 2
 IS_GROUP_ROLE = Qt.ItemDataRole.UserRole + 3
 KEEP_REASON_ROLE = Qt.ItemDataRole.UserRole + 4  # why the keep rules keep what they keep (group and kept rows)
+RELATION_ROLE = Qt.ItemDataRole.UserRole + 5  # how a member relates to its group's kept file ("" for that file)
 TIER_NAMES = {
     Tier.EXACT: "identical bytes",
     Tier.PERCEPTUAL: "near-identical",
-    Tier.COPY: "edited copy",
+    Tier.COPY: "copies of one photo",
     Tier.SIMILAR: "similar",
 }
 
@@ -219,6 +222,8 @@ class GroupTreeModel(QAbstractItemModel):
             f"score {scores}",
             f"{human_size(reclaimable(group))} reclaimable",
         ]
+        if relations := relation_summary(group):
+            parts.insert(2, relations)
         if marked:
             parts.append(f"{marked} marked")
         return "  ·  ".join(parts)
@@ -231,6 +236,8 @@ class GroupTreeModel(QAbstractItemModel):
         reason = group.keep_reason if member.keep else ""
         if role == KEEP_REASON_ROLE:
             return reason
+        if role == RELATION_ROLE:
+            return member.relation
         if role == Qt.ItemDataRole.DisplayRole:
             return _member_text(member, column, reason)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -246,6 +253,12 @@ class GroupTreeModel(QAbstractItemModel):
         return None
 
 
+def relation_summary(group: DuplicateGroup) -> str:
+    """'2 identical, 1 resized, 1 rotated': the members' relations to the kept file, in the group's order."""
+    counts = Counter(m.relation for m in group.members if m.relation)
+    return ", ".join(f"{count} {relation}" for relation, count in counts.items())
+
+
 @cache
 def _bold_font() -> QFont:
     font = QFont()
@@ -255,6 +268,8 @@ def _bold_font() -> QFont:
 
 def _member_tip(member: GroupMember, reason: str, refusal: str | None) -> str:
     lines = [member.file.path]
+    if member.relation:
+        lines.append(f"{member.relation.capitalize()} copy of the kept file, score {member.score:.3f}")
     if reason:
         lines.append(f"Kept: {reason}")
     if refusal:
@@ -278,6 +293,8 @@ def _member_text(member: GroupMember, column: int, reason: str = "") -> str:
         return capture_date(info.captured_at)
     if column == Column.FORMAT:
         return info.format
+    if column == Column.RELATION:
+        return member.relation
     if column == Column.SCORE:
         return f"{member.score:.3f}"
     return os.path.dirname(info.path)

@@ -1,4 +1,7 @@
-"""Review panel: tier selector with group counts, threshold slider, the group list and the review actions."""
+"""Review panel: tier selector with group counts, threshold slider, the group list and the review actions.
+
+The tabs are the library's review tiers (Library.review_tiers, sent with every GroupsResult): Duplicates and Similar
+with a model, Identical and Near-identical without; each photo is in one group of one list."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedWidget, QTabBar, QVBoxLayout, QWidget
 
 from core.entities import Changes, DuplicateGroup, Tier, TrashRequest
+from core.library import MODEL_FREE_TIERS
+from core.tiers.relations import Relation
 from core.tiers.review import MarkChange, find_member
 from ui.ops import library_ops
 from ui.ops.messages import GroupsResult
@@ -20,11 +25,11 @@ from ui.review.tiers import MODEL_HELP, SPECS, TIER_SPECS, TierSpec
 from ui.review.view import GroupView
 from ui.shell.actions import action_row
 from ui.shell.format import human_size
+from ui.shell.reveal import Revealer
 from ui.shell.thumbnails import ThumbnailCache
 
 SLIDER_DEBOUNCE_MS = 250
 REGROUP = Changes.FILES | Changes.GROUPS | Changes.DECISIONS  # what groups are made from
-ALL_TIERS = tuple(spec.tier for spec in TIER_SPECS)
 
 
 def tiers_holding(results: dict[Tier, GroupsResult], paths: frozenset[str]) -> set[Tier]:
@@ -39,20 +44,40 @@ def tiers_holding(results: dict[Tier, GroupsResult], paths: frozenset[str]) -> s
 
 
 class TierBar(QTabBar):
-    """One tab per tier with its group count; tiers the library cannot compute are disabled."""
+    """One tab per review tier with its group count; a tier the library cannot compute is disabled."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setExpanding(False)
-        for spec in TIER_SPECS:
-            self.addTab(spec.title)
+        self.shown: tuple[Tier, ...] = ()
+        self.set_tiers(MODEL_FREE_TIERS)
+
+    def set_tiers(self, tiers: Sequence[Tier]) -> bool:
+        """Show these tiers' tabs, the first one current; False when they are already the ones shown."""
+        if tuple(tiers) == self.shown:
+            return False
+        self.blockSignals(True)
+        while self.count():
+            self.removeTab(0)
+        self.shown = tuple(tiers)
+        for tier in self.shown:
+            self.addTab(SPECS[tier].title)
+        self.setCurrentIndex(0)
+        self.blockSignals(False)
+        self.currentChanged.emit(0)
+        return True
 
     def tier(self) -> Tier:
-        return TIER_SPECS[max(0, self.currentIndex())].tier
+        return self.shown[max(0, self.currentIndex())]
+
+    def select(self, tier: Tier) -> None:
+        self.setCurrentIndex(self.shown.index(tier))
 
     def show_result(self, result: GroupsResult) -> None:
-        index = [s.tier for s in TIER_SPECS].index(result.tier)
-        spec = TIER_SPECS[index]
+        if result.tier not in self.shown:
+            return
+        index = self.shown.index(result.tier)
+        spec = SPECS[result.tier]
         if result.available:
             self.setTabText(index, f"{spec.title} ({len(result.groups):,})")
             self.setTabToolTip(index, "")
@@ -153,6 +178,9 @@ class ReviewPanel(QWidget):
         self.view.set_column_widths()
         self.view.open_requested.connect(self.open_path)
         self.view.compare_requested.connect(self.compare)
+        self.revealer = Revealer(self)
+        self.view.reveal_requested.connect(self.revealer.reveal)
+        self.view.not_duplicate_requested.connect(self.not_duplicate)
         self.tiers = TierBar()
         self.tiers.currentChanged.connect(self._on_tier_changed)
         self.threshold = ThresholdControl()
@@ -196,10 +224,11 @@ class ReviewPanel(QWidget):
             self.refresh(self.tiers_to_regroup(changed))
 
     def tiers_to_regroup(self, changed: OpChanges) -> list[Tier]:
+        shown = self.tiers.shown
         if changed.paths is None or changed.changes & (Changes.GROUPS | Changes.DECISIONS):
-            return list(ALL_TIERS)
-        held = tiers_holding(self._results, changed.paths)
-        return [tier for tier in ALL_TIERS if tier in held or tier not in self._results]
+            return list(shown)
+        held = tiers_holding({t: r for t, r in self._results.items() if t in shown}, changed.paths)
+        return [tier for tier in shown if tier in held or tier not in self._results]
 
     def refresh(self, tiers: Sequence[Tier]) -> None:
         """Regroup these tiers at their current thresholds (one op each: the first tier shows without waiting
@@ -224,8 +253,12 @@ class ReviewPanel(QWidget):
             return  # an answer to an older request
         self._results[result.tier] = result
         self.threshold.show_in_effect(result.tier, result.in_effect)
+        if result.review_tiers and self.tiers.set_tiers(result.review_tiers):
+            self.refresh(self.tiers.shown)  # a model came or went: the other lists, asked for now
         self.tiers.show_result(result)
-        self.model_help.setVisible(any(not r.available for r in self._results.values()))
+        shown = [self._results[t] for t in self.tiers.shown if t in self._results]
+        model_free = Tier.COPY not in self.tiers.shown
+        self.model_help.setVisible(model_free or any(not r.available for r in shown))
         if result.tier == self.tiers.tier():
             self._show(result)
         self.groups_ready.emit(result)
@@ -236,6 +269,10 @@ class ReviewPanel(QWidget):
         result = self._results.get(tier)
         if result is not None:
             self._show(result)
+        else:  # a tab just shown (a model came or went): its groups are on their way
+            self.model.set_groups(())
+            self.empty.setText("Grouping…")
+            self.stack.setCurrentWidget(self.empty)
 
     def _show(self, result: GroupsResult) -> None:
         self.model.set_groups(result.groups)
@@ -276,6 +313,17 @@ class ReviewPanel(QWidget):
         """The trash preview's "keep this one instead": keep the file, mark the one kept in its place."""
         self.model.keep_instead(file_id, kept_id)
 
+    def not_duplicate(self, g_row: int, file_id: int) -> None:
+        """One member is not a duplicate of the rest of its group (undoable like a group decision)."""
+        group = self.model.groups[g_row]
+        member = next(m for m in group.members if m.file.id == file_id)
+        name = os.path.basename(member.file.path)
+        if member.relation == Relation.IDENTICAL or len({m.file.content_hash for m in group.members}) < 2:
+            self.message.emit(f"{name} has the same bytes as the file its group keeps: it is a duplicate.")
+            return
+        self._runner.run(library_ops.mark_not_duplicate(file_id, group))
+        self.message.emit(f"{name} will no longer be grouped with these files (Ctrl+Z undoes it).")
+
     def trash_request(self) -> TrashRequest | None:
         request = self.model.state.request()
         return request if request.file_ids else None
@@ -302,7 +350,7 @@ class ReviewPanel(QWidget):
     def show_file(self, file_id: int) -> bool:
         """Select a file in the first group that holds it (this tier first, then the others); False if none."""
         current = self.tiers.tier()
-        order = [current] + [spec.tier for spec in TIER_SPECS if spec.tier != current]
+        order = [current] + [tier for tier in self.tiers.shown if tier != current]
         for tier in order:
             result = self._results.get(tier)
             if result is None or not result.available:
@@ -315,7 +363,7 @@ class ReviewPanel(QWidget):
 
     def _select(self, tier: Tier, g_row: int, m_row: int) -> None:
         if tier != self.tiers.tier():
-            self.tiers.setCurrentIndex([spec.tier for spec in TIER_SPECS].index(tier))
+            self.tiers.select(tier)
         index = self.model.member_index(g_row, m_row)
         self.view.setCurrentIndex(index)
         self.view.scrollTo(index)
@@ -328,8 +376,8 @@ class ReviewPanel(QWidget):
         state = self.model.state
         self.footer.setText(
             f"{len(state.groups):,} groups · {state.marked_count:,} files marked ({human_size(state.marked_bytes)}) · "
-            "Space: mark · K: keep only this · ←/→: previous/next group · Enter: open · Delete: trash marked · "
-            "Ctrl+Z: undo"
+            "Space: mark · K: keep only this · N: not a duplicate · ←/→: previous/next group · Enter: open · "
+            "Delete: trash marked · Ctrl+Z: undo · right-click: reveal in folder"
         )
 
     def _on_refused(self, change: MarkChange) -> None:

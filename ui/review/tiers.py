@@ -1,4 +1,8 @@
-"""How each tier is presented: its name, what its threshold means, and what a missing model would add."""
+"""How each tier is presented: its name, what its threshold means, and what a missing model would add.
+
+The Review shows the library's review tiers (core.library.Library.review_tiers): with a model, Duplicates (the copy
+tier: every copy of a photo, identical files included, in one group) and Similar; without one, Identical and
+Near-identical."""
 
 from __future__ import annotations
 
@@ -36,15 +40,15 @@ TIER_SPECS = (
         (0, MAX_STORED_DISTANCE, DEFAULT_DISTANCE),
         "Max distance {value} of 64 (lower is stricter)",
     ),
-    TierSpec(Tier.COPY, "Edited copies", (50, 99, 90), "Min similarity {value}% (higher is stricter)", False),
+    TierSpec(Tier.COPY, "Duplicates", (50, 99, 90), "Min similarity {value}% (higher is stricter)", False),
     TierSpec(Tier.SIMILAR, "Similar", (30, 95, 75), "Min similarity {value}% (higher is stricter)", False),
 )
 SPECS = {spec.tier: spec for spec in TIER_SPECS}
 
 MODEL_HELP = (
-    "<b>Edited copies</b> and <b>Similar</b> need an image-embedding model. With one, Twinlens also finds "
-    "crops, rotations, flips, filtered and re-exported copies (Edited copies) and shots of the same scene "
-    "(Similar). To add one, scan once from a terminal with <code>twinlens scan PATH --model sscd "
-    "--weights FILE</code> (the SSCD ONNX file), or put the default <code>dinov2-small</code> model in your "
-    "Hugging Face cache and scan again."
+    "<b>Duplicates</b> and <b>Similar</b> need an image-embedding model. With one, each photo is shown once with "
+    "every copy of it: identical, resized, converted, edited, cropped and rotated (Duplicates), and shots of the "
+    "same scene are a list of their own (Similar). To add one, scan once from a terminal with "
+    "<code>twinlens scan PATH --model sscd --weights FILE</code> (the SSCD ONNX file), or put the default "
+    "<code>dinov2-small</code> model in your Hugging Face cache and scan again."
 )

@@ -1,12 +1,21 @@
 """The review list: a QTreeView over GroupTreeModel, a delegate that paints group rows and thumbnails,
 and the keyboard: arrows between members, Left/Right between groups, Space marks, K keeps one and marks the rest
-of its group, Enter opens."""
+of its group, N says a member is not a duplicate, Enter opens. A member's context menu offers the same and
+Reveal in folder."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QPainter, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeView, QWidget
+from PySide6.QtGui import QContextMenuEvent, QFont, QKeyEvent, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QWidget,
+)
 
 from ui.review.model import IS_GROUP_ROLE, AnyIndex, Column, GroupTreeModel
 from ui.shell.thumbnails import THUMB_SIZE
@@ -49,6 +58,8 @@ class GroupDelegate(QStyledItemDelegate):
 class GroupView(QTreeView):
     open_requested = Signal(str)  # a member's path
     compare_requested = Signal()  # Enter or double-click on a group row
+    not_duplicate_requested = Signal(int, int)  # group row, file id: this member is not a duplicate of the rest
+    reveal_requested = Signal(str)  # a member's path, to show in its folder
 
     def __init__(self, model: GroupTreeModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,7 +90,7 @@ class GroupView(QTreeView):
 
     def set_column_widths(self) -> None:
         widths = {Column.FILE: 340, Column.SIZE: 80, Column.RESOLUTION: 100, Column.CAPTURED: 130}
-        widths |= {Column.FORMAT: 60, Column.SCORE: 60}
+        widths |= {Column.FORMAT: 60, Column.RELATION: 80, Column.SCORE: 60}
         for column, width in widths.items():
             self.setColumnWidth(column, width)
 
@@ -93,6 +104,8 @@ class GroupView(QTreeView):
             self._open_index(self.currentIndex())
         elif key == Qt.Key.Key_K and not event.modifiers():
             self.keep_current()
+        elif key == Qt.Key.Key_N and not event.modifiers():
+            self.not_duplicate_current()
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             self.step_group(1 if key == Qt.Key.Key_Right else -1)
         else:
@@ -126,6 +139,37 @@ class GroupView(QTreeView):
         member = self._model.member_at(self.currentIndex())
         if member is not None:
             self._model.keep_only(member.file.id)
+
+    def not_duplicate_current(self) -> None:
+        """N: the current member is not a duplicate of the rest of its group."""
+        member = self._model.member_at(self.currentIndex())
+        row = self.current_group_row()
+        if member is not None and row is not None:
+            self.not_duplicate_requested.emit(row, member.file.id)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        index = self.indexAt(event.pos())
+        if self._model.member_at(index) is None:
+            super().contextMenuEvent(event)
+            return
+        self.setCurrentIndex(index)
+        self.member_menu().popup(self.viewport().mapToGlobal(event.pos()))
+        event.accept()
+
+    def member_menu(self) -> QMenu:
+        """The current member's actions (a new menu each time; it deletes itself once closed)."""
+        member = self._model.member_at(self.currentIndex())
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if member is None:
+            return menu
+        path = member.file.path
+        menu.addAction("Open", "Return", lambda: self.open_requested.emit(path))
+        menu.addAction("Reveal in folder", lambda: self.reveal_requested.emit(path))
+        menu.addSeparator()
+        menu.addAction("Keep only this, mark the rest of the group", "K", self.keep_current)
+        menu.addAction("Not a duplicate (take it out of this group)", "N", self.not_duplicate_current)
+        return menu
 
     def current_group_row(self) -> int | None:
         current = self.currentIndex()
