@@ -10,12 +10,12 @@ from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedWidget, QTabBar, QVBoxLayout, QWidget
 
 from core.entities import Changes, DuplicateGroup, Tier, TrashRequest
-from core.tiers.review import MarkChange, find_member
+from core.tiers.review import MarkChange
 from ui.ops import library_ops
 from ui.ops.messages import GroupsResult
 from ui.ops.runner import OpChanges, OpRunner
 from ui.review.compare import CompareDialog
-from ui.review.model import GroupTreeModel
+from ui.review.model import GroupListModel
 from ui.review.tiers import MODEL_HELP, SPECS, TIER_SPECS, TierSpec
 from ui.review.view import GroupView
 from ui.shell.actions import action_row
@@ -30,11 +30,7 @@ ALL_TIERS = tuple(spec.tier for spec in TIER_SPECS)
 def tiers_holding(results: dict[Tier, GroupsResult], paths: frozenset[str]) -> set[Tier]:
     """The tiers whose shown groups hold one of these files; Similar with Copy (it is built over copy clusters,
     so a copy leaving can split a similar group that shows only its cluster's representative)."""
-    held = {
-        tier
-        for tier, result in results.items()
-        if any(member.file.path in paths for group in result.groups for member in group.members)
-    }
+    held = {tier for tier, result in results.items() if not paths.isdisjoint(result.shown.paths)}
     return held | {Tier.SIMILAR} if Tier.COPY in held else held
 
 
@@ -148,7 +144,7 @@ class ReviewPanel(QWidget):
         self._latest: dict[Tier, int] = {}  # the newest request per tier: older answers are stale
         self._asked = 0
         self._reselect_pending = False
-        self.model = GroupTreeModel(thumbnails, self)
+        self.model = GroupListModel(thumbnails, self)
         self.view = GroupView(self.model)
         self.view.set_column_widths()
         self.view.open_requested.connect(self.open_path)
@@ -238,7 +234,7 @@ class ReviewPanel(QWidget):
             self._show(result)
 
     def _show(self, result: GroupsResult) -> None:
-        self.model.set_groups(result.groups)
+        self.model.set_groups(result.shown)
         if self._reselect_pending:
             self._reselect_pending = False
             self.model.mark_all_but_keep()
@@ -303,9 +299,9 @@ class ReviewPanel(QWidget):
             result = self._results.get(tier)
             if result is None or not result.available:
                 continue
-            place = find_member(result.groups, file_id)
-            if place is not None:
-                self._select(tier, *place)
+            places = result.shown.places.get(file_id)
+            if places:
+                self._select(tier, *places[0])
                 return True
         return False
 
