@@ -19,6 +19,7 @@ from ui.review.model import GroupListModel
 from ui.review.tiers import MODEL_HELP, SPECS, TIER_SPECS, TierSpec
 from ui.review.view import GroupView
 from ui.shell.actions import action_row
+from ui.shell.collector import SlowRelease
 from ui.shell.format import human_size
 from ui.shell.thumbnails import ThumbnailCache
 
@@ -144,6 +145,7 @@ class ReviewPanel(QWidget):
         self._latest: dict[Tier, int] = {}  # the newest request per tier: older answers are stale
         self._asked = 0
         self._reselect_pending = False
+        self._release = SlowRelease(self)  # a replaced grouping is freed a slice at a time
         self.model = GroupListModel(thumbnails, self)
         self.view = GroupView(self.model)
         self.view.set_column_widths()
@@ -217,13 +219,17 @@ class ReviewPanel(QWidget):
 
     def on_groups(self, result: GroupsResult, asked: int) -> None:
         if asked < self._latest.get(result.tier, 0):
+            self._release.later(result.groups)
             return  # an answer to an older request
+        replaced = self._results.get(result.tier)
         self._results[result.tier] = result
         self.threshold.show_in_effect(result.tier, result.in_effect)
         self.tiers.show_result(result)
         self.model_help.setVisible(any(not r.available for r in self._results.values()))
         if result.tier == self.tiers.tier():
             self._show(result)
+        if replaced is not None:
+            self._release.later(replaced.groups)
         self.groups_ready.emit(result)
 
     def _on_tier_changed(self, _index: int) -> None:
