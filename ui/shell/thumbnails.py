@@ -150,6 +150,10 @@ class ThumbnailCache(QObject):
             self._wake.emit()
         return None
 
+    def cached(self, file_id: int) -> bool:
+        """Loaded already (with a thumbnail, or found to have none); asks for nothing."""
+        return file_id in self._pixmaps
+
     def pixmap_or_placeholder(self, file_id: int) -> QPixmap:
         found = self.pixmap(file_id)
         if found is not None:
