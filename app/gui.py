@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from ui.ops.runner import OpRunner
+from ui.shell.collector import Collector
 from ui.shell.main_window import MainWindow, app_icon
 from ui.shell.settings import APPLICATION, ORGANIZATION
 
@@ -23,6 +24,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     runner = OpRunner()  # the library folder: $TWINLENS_LIBRARY, else the platform's user data dir
     window = MainWindow(runner, QSettings())  # asks for the library to open
+    Collector(runner, window)  # full garbage collections only while the library is idle
     runner.start()  # the library thread: it opens the library and runs the ops, in order
     window.show()
     return int(app.exec())

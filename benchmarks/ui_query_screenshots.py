@@ -69,7 +69,7 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     window.tabs.setCurrentWidget(review)
     review.tiers.select(Tier.COPY)
     rows = [g.id for g in review.model.groups]
-    review.view.setCurrentIndex(review.model.index(rows.index(group.id), 0))
+    review.view.setCurrentIndex(review.model.group_index(rows.index(group.id)))
     window.actions_.compare.trigger()
     dialog = review.compare_dialog
     assert dialog is not None

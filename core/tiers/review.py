@@ -7,6 +7,10 @@ refuse anyway:
 - a protected member (in a protected folder) is never marked;
 - a group keeps an unmarked member: its last unmarked member cannot be marked.
 
+A grouping is shown as a ShownGroups: one list of rows (each group's header, then its members) with where each file
+is, built where the groups are made (off the GUI thread), so showing 20,000 groups costs the thread that shows them
+nothing per file; a regroup then costs the marks in force, not the files on show.
+
 Marks are keyed by file id and content hash. A regroup (another tier or threshold, a rescan, a trash or an undo)
 keeps the marks of files shown again with the same bytes and drops those whose file changed; marks of files not on
 show are kept aside and count for nothing until a grouping shows them again, so a look at another tier loses no work.
@@ -14,8 +18,10 @@ show are kept aside and count for nothing until a grouping shows them again, so 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from core.entities import DuplicateGroup, GroupMember, TrashRequest
 
@@ -56,10 +62,45 @@ def find_member(groups: Sequence[DuplicateGroup], file_id: int) -> Place | None:
     return None
 
 
+@dataclass(frozen=True, eq=False)
+class ShownGroups:
+    """Groups laid out as one list of rows, each group's header row followed by a row per member, with every place
+    a file is shown and the paths on show. Immutable: built once per grouping, in the thread that made it."""
+
+    groups: tuple[DuplicateGroup, ...] = ()
+    places: Mapping[int, tuple[Place, ...]] = field(default_factory=dict)
+    header_rows: tuple[int, ...] = ()  # the row of each group's header
+    paths: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, groups: Iterable[DuplicateGroup]) -> ShownGroups:
+        shown = tuple(groups)
+        places: dict[int, list[Place]] = {}
+        for g_row, group in enumerate(shown):
+            for m_row, member in enumerate(group.members):
+                places.setdefault(member.file.id, []).append((g_row, m_row))
+        headers = tuple(accumulate((1 + len(g.members) for g in shown[:-1]), initial=0)) if shown else ()
+        paths = frozenset(m.file.path for g in shown for m in g.members)
+        return cls(shown, {i: tuple(found) for i, found in places.items()}, headers, paths)
+
+    @property
+    def row_count(self) -> int:
+        return self.header_rows[-1] + 1 + len(self.groups[-1].members) if self.groups else 0
+
+    def row_of(self, g_row: int, m_row: int | None = None) -> int:
+        """The row of a group's header (m_row None) or of one of its members."""
+        return self.header_rows[g_row] + (0 if m_row is None else 1 + m_row)
+
+    def place_of_row(self, row: int) -> tuple[int, int | None]:
+        """(group row, member row) shown on a row; member row None on a group's header."""
+        g_row = bisect_right(self.header_rows, row) - 1
+        offset = row - self.header_rows[g_row]
+        return g_row, (None if offset == 0 else offset - 1)
+
+
 class ReviewState:
-    def __init__(self, groups: Iterable[DuplicateGroup] = ()) -> None:
-        self._groups: tuple[DuplicateGroup, ...] = ()
-        self._places: dict[int, tuple[Place, ...]] = {}
+    def __init__(self, groups: Iterable[DuplicateGroup] | ShownGroups = ()) -> None:
+        self._shown = ShownGroups()
         self._marks: dict[int, str] = {}  # file id -> the content hash it had when marked
         self.set_groups(groups)
 
@@ -67,16 +108,24 @@ class ReviewState:
 
     @property
     def groups(self) -> tuple[DuplicateGroup, ...]:
-        return self._groups
+        return self._shown.groups
 
-    def set_groups(self, groups: Iterable[DuplicateGroup]) -> MarkChange:
-        """Show a new grouping; returns the marks it dropped (changed files, protected ones, a group's last copy)."""
-        self._groups = tuple(groups)
-        places: dict[int, list[Place]] = {}
-        for g_row, group in enumerate(self._groups):
-            for m_row, member in enumerate(group.members):
-                places.setdefault(member.file.id, []).append((g_row, m_row))
-        self._places = {file_id: tuple(found) for file_id, found in places.items()}
+    @property
+    def shown(self) -> ShownGroups:
+        return self._shown
+
+    @property
+    def _groups(self) -> tuple[DuplicateGroup, ...]:
+        return self._shown.groups
+
+    @property
+    def _places(self) -> Mapping[int, tuple[Place, ...]]:
+        return self._shown.places
+
+    def set_groups(self, groups: Iterable[DuplicateGroup] | ShownGroups) -> MarkChange:
+        """Show a new grouping; returns the marks it dropped (changed files, protected ones, a group's last copy).
+        Costs the marks in force when handed a ShownGroups; the files on show only when it must lay them out."""
+        self._shown = groups if isinstance(groups, ShownGroups) else ShownGroups.of(groups)
         stale = {i for i in self._marks if i in self._places and (self._bytes_changed(i) or self._is_protected(i))}
         for file_id in stale:
             del self._marks[file_id]
@@ -128,7 +177,7 @@ class ReviewState:
         return sum(m.file.size for m in self.marked_members())
 
     def groups_with_marks(self) -> list[DuplicateGroup]:
-        return [g for g in self._groups if any(m.file.id in self._marks for m in g.members)]
+        return [self._groups[g_row] for g_row in self._rows_with_marks()]
 
     def request(self) -> TrashRequest:
         """The marked files on show, with the groups they were marked in (the safety layer checks each group)."""
@@ -207,11 +256,15 @@ class ReviewState:
     def _unmarked_others(self, g_row: int, file_id: int) -> int:
         return sum(1 for m in self._groups[g_row].members if m.file.id != file_id and m.file.id not in self._marks)
 
+    def _rows_with_marks(self) -> list[int]:
+        """The group rows that hold a marked file, in order (found from the marks, not by visiting every group)."""
+        return sorted({g_row for i in self._marks for g_row, _ in self._places.get(i, ())})
+
     def _leave_a_copy_in_each_group(self) -> MarkChange:
         """After a regroup, a group whose members are all marked gets its kept member (else its first) back."""
         freed: set[int] = set()
-        for group in self._groups:
-            if group.members and all(m.file.id in self._marks for m in group.members):
+        for group in (self._groups[g_row] for g_row in self._rows_with_marks()):
+            if all(m.file.id in self._marks for m in group.members):
                 spared = next((m for m in group.members if m.keep), group.members[0])
                 del self._marks[spared.file.id]
                 freed.add(spared.file.id)

@@ -260,3 +260,31 @@ def test_random_edits_never_mark_a_whole_group_or_a_protected_file(seed: int) ->
             assert not all(state.is_marked(m.file.id) for m in g.members)
             assert not any(state.is_marked(m.file.id) for m in g.members if m.protected)
     assert find_member(groups, every[-1]) == (len(groups) - 1, len(groups[-1].members) - 1)
+
+
+# --- the layout a grouping is shown in ----------------------------------------------------------------------------
+
+
+def test_shown_groups_lay_out_a_header_row_then_the_members_of_each_group() -> None:
+    from core.tiers.review import ShownGroups
+
+    shown = ShownGroups.of(three_groups())
+    assert shown.header_rows == (0, 4, 7)
+    assert shown.row_count == 11
+    every_row = [shown.place_of_row(row) for row in range(shown.row_count)]
+    assert every_row[:5] == [(0, None), (0, 0), (0, 1), (0, 2), (1, None)]
+    assert all(shown.row_of(*place) == row for row, place in enumerate(every_row))
+    assert shown.places[5] == ((1, 1),)
+    assert "/photos/7.jpg" in shown.paths and len(shown.paths) == 8
+    assert ShownGroups.of([]).row_count == 0
+
+
+def test_a_regroup_handed_its_layout_keeps_the_rules() -> None:
+    """set_groups(ShownGroups) finds the groups to check from the marks: a group left all marked still gets a copy."""
+    from core.tiers.review import ShownGroups
+
+    state = ReviewState(ShownGroups.of(three_groups()))
+    state.mark([2, 3, 5])
+    change = state.set_groups(ShownGroups.of([group(member(2), member(3), name="both marked"), group(member(5))]))
+    assert change.changed == {2, 5}  # the first member of each group left without an unmarked copy
+    assert marked(state) == [3]

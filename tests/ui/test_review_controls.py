@@ -79,7 +79,7 @@ def test_threshold_slider_regroups_in_the_library(qtbot, window: MainWindow, var
             panel.groups_ready, timeout=10_000, check_params_cb=lambda r, d=distance: r.threshold == d
         ):
             panel.threshold.slider.setValue(distance)
-        qtbot.waitUntil(lambda d=distance: panel.model.rowCount() == expected[d], timeout=5000)
+        qtbot.waitUntil(lambda d=distance: len(panel.model.groups) == expected[d], timeout=5000)
         assert sum(len(g.members) for g in panel.model.groups) == members[distance]
         assert f"({expected[distance]})" in panel.tiers.tabText(1)
     panel.tiers.setCurrentIndex(0)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.entities import Changes, DuplicateGroup, Tier
 from core.models.manager import ModelStatus
 from core.models.service import DefaultModel, QueryResult
 from core.tiers.keep import KeepRule
+from core.tiers.review import ShownGroups
 from ui.shell.settings import FolderSettings
 
 
@@ -26,7 +27,9 @@ class LibraryOpened:
 
 @dataclass(frozen=True)
 class GroupsResult:
-    """A tier's groups at a threshold (None: the engine's default), or why the tier cannot be shown."""
+    """A tier's groups at a threshold (None: the engine's default), or why the tier cannot be shown. `shown` lays
+    them out for the Review; it is built with the result, in the library's thread (the op makes it), so the GUI
+    thread never visits every file of a 100,000-photo grouping."""
 
     tier: Tier
     threshold: float | None
@@ -34,6 +37,11 @@ class GroupsResult:
     unavailable: str | None = None
     in_effect: float | None = None  # the threshold the groups were made at (Library.threshold_in_effect)
     review_tiers: tuple[Tier, ...] = ()  # the lists the Review shows now (Library.review_tiers)
+    shown: ShownGroups = field(default_factory=ShownGroups, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.shown.groups != self.groups:
+            object.__setattr__(self, "shown", ShownGroups.of(self.groups))
 
     @property
     def available(self) -> bool:

@@ -218,6 +218,11 @@ class OpRunner(QObject):
         return finished
 
     @property
+    def idle(self) -> bool:
+        """No op is waiting or running."""
+        return not self._pending
+
+    @property
     def stopped(self) -> bool:
         """The library thread has ended (after shutdown)."""
         return bool(self._thread.isFinished())

@@ -1,29 +1,33 @@
-"""A tree of duplicate groups (top level) and their members (children), with the person's marks.
+"""The groups on show as one flat list: each group's header row, then a row per member, with the person's marks.
+
+Flat so that a QTableView (ui/review/view.py) can show it without visiting every row: a QTreeView over 20,000
+expanded groups lays out all ~120,000 rows through Python calls on every reset (seconds), and with rows of two
+heights measures every row between the top and any row that changes. The layout (which row shows what) comes
+ready-made with the groups (core.tiers.review.ShownGroups, built in the library's thread).
 
 A thin adapter: the groups and the marks live in a Qt-free core.tiers.review.ReviewState (auto-select, the
 every-copy rule, protected members, what survives a regroup, the trash request). This model shows that state and
-forwards edits to it, then tells the views which rows changed.
+forwards edits to it, then tells the views which rows changed, and only those.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from enum import IntEnum
 from functools import cache
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
 
 from core.entities import DuplicateGroup, GroupMember, Tier
-from core.tiers.review import MarkChange, ReviewState, reclaimable
+from core.tiers.review import MarkChange, ReviewState, ShownGroups, reclaimable
 from ui.shell.format import capture_date, human_size
 from ui.shell.thumbnails import ThumbnailCache
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-NO_PARENT = 0  # internal id of group rows; member rows store their group's row + 1
 
 
 class Column(IntEnum):
@@ -51,7 +55,7 @@ TIER_NAMES = {
 }
 
 
-class GroupTreeModel(QAbstractItemModel):
+class GroupListModel(QAbstractTableModel):
     marks_changed = Signal()
     marks_refused = Signal(object)  # MarkChange whose `refused` says which marks were not made, and why
 
@@ -67,25 +71,51 @@ class GroupTreeModel(QAbstractItemModel):
     def groups(self) -> Sequence[DuplicateGroup]:
         return self.state.groups
 
-    def set_groups(self, groups: Iterable[DuplicateGroup]) -> None:
+    @property
+    def shown(self) -> ShownGroups:
+        return self.state.shown
+
+    def set_groups(self, groups: Iterable[DuplicateGroup] | ShownGroups) -> None:
+        """Show a grouping; a ShownGroups (GroupsResult.shown) costs the GUI thread nothing per file."""
         self.beginResetModel()
         self.state.set_groups(groups)
         self.endResetModel()
         self.marks_changed.emit()
 
+    def place(self, index: AnyIndex) -> tuple[int, int | None] | None:
+        """(group row, member row) an index shows; member row None on a group's header row."""
+        return self.shown.place_of_row(index.row()) if index.isValid() else None
+
+    def is_group_row(self, row: int) -> bool:
+        return self.shown.place_of_row(row)[1] is None
+
     def group_at(self, index: AnyIndex) -> DuplicateGroup | None:
-        if not index.isValid():
-            return None
-        g_row = index.row() if index.internalId() == NO_PARENT else index.internalId() - 1
-        return self.groups[g_row]
+        place = self.place(index)
+        return None if place is None else self.groups[place[0]]
 
     def member_at(self, index: AnyIndex) -> GroupMember | None:
-        if not index.isValid() or index.internalId() == NO_PARENT:
+        place = self.place(index)
+        if place is None or place[1] is None:
             return None
-        return self.groups[index.internalId() - 1].members[index.row()]
+        return self.groups[place[0]].members[place[1]]
+
+    def group_index(self, g_row: int, column: int = 0) -> QModelIndex:
+        """A group's header row."""
+        return self.index(self.shown.row_of(g_row), column)
 
     def member_index(self, g_row: int, m_row: int, column: int = 0) -> QModelIndex:
-        return self.index(m_row, column, self.index(g_row, 0))
+        return self.index(self.shown.row_of(g_row, m_row), column)
+
+    def files_on_rows(self, first: int, last: int) -> Iterator[int]:
+        """The file ids shown on rows first..last (the rows in view)."""
+        for row in range(max(0, first), min(last, self.shown.row_count - 1) + 1):
+            g_row, m_row = self.shown.place_of_row(row)
+            if m_row is not None:
+                yield self.groups[g_row].members[m_row].file.id
+
+    def load_thumbnails_for(self, first: int, last: int) -> None:
+        """Thumbnails still queued for rows out of view are dropped: the rows in view load first."""
+        self._thumbnails.retain(self.files_on_rows(first, last))
 
     # --- marks: read from the state, edits forwarded to it ------------------------------------------------
 
@@ -124,45 +154,26 @@ class GroupTreeModel(QAbstractItemModel):
         return change
 
     def _refresh_groups_of(self, file_ids: Iterable[int]) -> None:
-        """Whole groups: a mark changes the group's title and whether its other members may still be marked."""
-        for g_row in sorted({g_row for i in file_ids for g_row, _ in self.state.places(i)}):
-            last = len(self.groups[g_row].members) - 1
-            self.dataChanged.emit(self.index(g_row, 0), self.index(g_row, 0), [])
-            self.dataChanged.emit(self.member_index(g_row, 0, 0), self.member_index(g_row, last, len(HEADERS) - 1), [])
+        """Whole groups (a mark changes the group's title and whether its other members may still be marked), as
+        one range per run of adjacent groups: auto-select over 20,000 groups is one signal, not 40,000."""
+        g_rows = sorted({g_row for i in file_ids for g_row, _ in self.state.places(i)})
+        for first, last in _runs(g_rows):
+            last_row = self.shown.row_of(last, len(self.groups[last].members) - 1)
+            self.dataChanged.emit(self.group_index(first), self.index(last_row, len(HEADERS) - 1), [])
 
     def _on_thumbnail(self, file_id: int) -> None:
+        """Only the cells that show this file's thumbnail."""
         for g_row, m_row in self.state.places(file_id):
             index = self.member_index(g_row, m_row, Column.FILE)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     # --- QAbstractItemModel -----------------------------------------------------------------------------
 
-    def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if not parent.isValid():
-            if 0 <= row < len(self.groups) and 0 <= column < len(HEADERS):
-                return self.createIndex(row, column, NO_PARENT)
-            return QModelIndex()
-        if parent.internalId() != NO_PARENT:
-            return QModelIndex()
-        members = self.groups[parent.row()].members
-        if 0 <= row < len(members) and 0 <= column < len(HEADERS):
-            return self.createIndex(row, column, parent.row() + 1)
-        return QModelIndex()
-
-    def parent(self, index: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not index.isValid() or index.internalId() == NO_PARENT:
-            return QModelIndex()
-        return self.createIndex(index.internalId() - 1, 0, NO_PARENT)
-
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        if not parent.isValid():
-            return len(self.groups)
-        if parent.internalId() == NO_PARENT and parent.column() == 0:
-            return len(self.groups[parent.row()].members)
-        return 0
+        return 0 if parent.isValid() else self.shown.row_count
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(HEADERS)
+        return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -172,19 +183,21 @@ class GroupTreeModel(QAbstractItemModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         """A member's check box is offered only where the state allows the mark (never a protected file, never a
         group's last unmarked copy); unmarking is always offered."""
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
         member = self.member_at(index)
         if member is not None and index.column() == Column.FILE and self.state.can_mark(member.file.id):
             return base | Qt.ItemFlag.ItemIsUserCheckable
         return base
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        place = self.place(index)
+        if place is None:
             return None
-        if index.internalId() == NO_PARENT:
-            return self._group_data(index.row(), index.column(), role)
-        group = self.groups[index.internalId() - 1]
-        return self._member_data(group, group.members[index.row()], index.column(), role)
+        g_row, m_row = place
+        if m_row is None:
+            return self._group_data(g_row, index.column(), role)
+        group = self.groups[g_row]
+        return self._member_data(group, group.members[m_row], index.column(), role)
 
     def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         member = self.member_at(index)
@@ -257,6 +270,19 @@ def relation_summary(group: DuplicateGroup) -> str:
     """'2 identical, 1 resized, 1 rotated': the members' relations to the kept file, in the group's order."""
     counts = Counter(m.relation for m in group.members if m.relation)
     return ", ".join(f"{count} {relation}" for relation, count in counts.items())
+
+
+def _runs(rows: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """(first, last) of each run of consecutive numbers in a sorted sequence."""
+    if not rows:
+        return
+    first = previous = rows[0]
+    for row in rows[1:]:
+        if row != previous + 1:
+            yield first, previous
+            first = row
+        previous = row
+    yield first, previous
 
 
 @cache

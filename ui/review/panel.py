@@ -15,15 +15,16 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedWidget, QTab
 from core.entities import Changes, DuplicateGroup, Tier, TrashRequest
 from core.library import MODEL_FREE_TIERS
 from core.tiers.relations import Relation
-from core.tiers.review import MarkChange, find_member
+from core.tiers.review import MarkChange
 from ui.ops import library_ops
 from ui.ops.messages import GroupsResult
 from ui.ops.runner import OpChanges, OpRunner
 from ui.review.compare import CompareDialog
-from ui.review.model import GroupTreeModel
+from ui.review.model import GroupListModel
 from ui.review.tiers import MODEL_HELP, SPECS, TIER_SPECS, TierSpec
 from ui.review.view import GroupView
 from ui.shell.actions import action_row
+from ui.shell.collector import SlowRelease
 from ui.shell.format import human_size
 from ui.shell.reveal import Revealer
 from ui.shell.thumbnails import ThumbnailCache
@@ -35,11 +36,7 @@ REGROUP = Changes.FILES | Changes.GROUPS | Changes.DECISIONS  # what groups are 
 def tiers_holding(results: dict[Tier, GroupsResult], paths: frozenset[str]) -> set[Tier]:
     """The tiers whose shown groups hold one of these files; Similar with Copy (it is built over copy clusters,
     so a copy leaving can split a similar group that shows only its cluster's representative)."""
-    held = {
-        tier
-        for tier, result in results.items()
-        if any(member.file.path in paths for group in result.groups for member in group.members)
-    }
+    held = {tier for tier, result in results.items() if not paths.isdisjoint(result.shown.paths)}
     return held | {Tier.SIMILAR} if Tier.COPY in held else held
 
 
@@ -173,7 +170,8 @@ class ReviewPanel(QWidget):
         self._latest: dict[Tier, int] = {}  # the newest request per tier: older answers are stale
         self._asked = 0
         self._reselect_pending = False
-        self.model = GroupTreeModel(thumbnails, self)
+        self._release = SlowRelease(self)  # a replaced grouping is freed a slice at a time
+        self.model = GroupListModel(thumbnails, self)
         self.view = GroupView(self.model)
         self.view.set_column_widths()
         self.view.open_requested.connect(self.open_path)
@@ -250,7 +248,9 @@ class ReviewPanel(QWidget):
 
     def on_groups(self, result: GroupsResult, asked: int) -> None:
         if asked < self._latest.get(result.tier, 0):
+            self._release.later(result.groups)
             return  # an answer to an older request
+        replaced = self._results.get(result.tier)
         self._results[result.tier] = result
         self.threshold.show_in_effect(result.tier, result.in_effect)
         if result.review_tiers and self.tiers.set_tiers(result.review_tiers):
@@ -261,6 +261,8 @@ class ReviewPanel(QWidget):
         self.model_help.setVisible(model_free or any(not r.available for r in shown))
         if result.tier == self.tiers.tier():
             self._show(result)
+        if replaced is not None:
+            self._release.later(replaced.groups)
         self.groups_ready.emit(result)
 
     def _on_tier_changed(self, _index: int) -> None:
@@ -275,7 +277,7 @@ class ReviewPanel(QWidget):
             self.stack.setCurrentWidget(self.empty)
 
     def _show(self, result: GroupsResult) -> None:
-        self.model.set_groups(result.groups)
+        self.model.set_groups(result.shown)
         if self._reselect_pending:
             self._reselect_pending = False
             self.model.mark_all_but_keep()
@@ -355,9 +357,9 @@ class ReviewPanel(QWidget):
             result = self._results.get(tier)
             if result is None or not result.available:
                 continue
-            place = find_member(result.groups, file_id)
-            if place is not None:
-                self._select(tier, *place)
+            places = result.shown.places.get(file_id)
+            if places:
+                self._select(tier, *places[0])
                 return True
         return False
 

@@ -1,27 +1,36 @@
-"""The review list: a QTreeView over GroupTreeModel, a delegate that paints group rows and thumbnails,
+"""The review list: a QTableView over GroupListModel, a delegate that paints group rows and thumbnails,
 and the keyboard: arrows between members, Left/Right between groups, Space marks, K keeps one and marks the rest
 of its group, N says a member is not a duplicate, Enter opens. A member's context menu offers the same and
-Reveal in folder."""
+Reveal in folder.
+
+Virtual at any size: the table places rows by its vertical header (a fixed height each, no per-row measuring) and
+scrolls per row, so a reset, a thumbnail arriving or a scroll costs the rows in view, never all 120,000 rows of
+20,000 groups. Group header rows are shorter and span every column; both are set as such rows come into view
+(and for the last screenful, which sets the scroll range): setting them for 20,000 groups at every reset would cost
+more than the rest of the reset together.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QFont, QKeyEvent, QPainter, QPalette
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QContextMenuEvent, QFont, QKeyEvent, QPainter, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHeaderView,
     QMenu,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QTreeView,
+    QTableView,
     QWidget,
 )
 
-from ui.review.model import IS_GROUP_ROLE, AnyIndex, Column, GroupTreeModel
+from ui.review.model import HEADERS, IS_GROUP_ROLE, AnyIndex, Column, GroupListModel
 from ui.shell.thumbnails import THUMB_SIZE
 
 MEMBER_ROW_HEIGHT = THUMB_SIZE.height() + 8
 GROUP_ROW_HEIGHT = 30
+TEXT_MARGIN = 12
 
 
 class GroupDelegate(QStyledItemDelegate):
@@ -29,8 +38,13 @@ class GroupDelegate(QStyledItemDelegate):
     thumbnail as decoration, text) at a fixed row height."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        height = GROUP_ROW_HEIGHT if index.data(IS_GROUP_ROLE) else MEMBER_ROW_HEIGHT
-        return QSize(super().sizeHint(option, index).width(), height)
+        """By row kind, from the text alone: the standard hint reads every role, the thumbnail's included, and so
+        would load the thumbnail of every row it measures."""
+        if index.data(IS_GROUP_ROLE):
+            return QSize(0, GROUP_ROW_HEIGHT)
+        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "").split("\n")[0]
+        icon = THUMB_SIZE.width() + TEXT_MARGIN if index.column() == Column.FILE else 0
+        return QSize(option.fontMetrics.horizontalAdvance(text) + icon + TEXT_MARGIN, MEMBER_ROW_HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         if index.data(IS_GROUP_ROLE):
@@ -39,7 +53,7 @@ class GroupDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
 
     def _paint_group(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        rect: QRect = option.rect
+        rect = option.rect
         palette: QPalette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.save()
@@ -55,38 +69,81 @@ class GroupDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class GroupView(QTreeView):
+class GroupView(QTableView):
     open_requested = Signal(str)  # a member's path
     compare_requested = Signal()  # Enter or double-click on a group row
     not_duplicate_requested = Signal(int, int)  # group row, file id: this member is not a duplicate of the rest
     reveal_requested = Signal(str)  # a member's path, to show in its folder
 
-    def __init__(self, model: GroupTreeModel, parent: QWidget | None = None) -> None:
+    def __init__(self, model: GroupListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
         self._model = model
+        self._shaped: set[int] = set()  # group header rows given their height and span since the last reset
         self.setItemDelegate(GroupDelegate(self))
-        self.setRootIsDecorated(False)
-        self.setItemsExpandable(False)
-        self.setExpandsOnDoubleClick(False)
-        self.setAllColumnsShowFocus(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        # Per-item scrolling: the view only measures the rows it shows, so 10,000 groups stay smooth.
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
         self.setIconSize(THUMB_SIZE)
         self.setAlternatingRowColors(False)
-        self.setUniformRowHeights(False)
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setMinimumSectionSize(1)
+        rows.setDefaultSectionSize(MEMBER_ROW_HEIGHT)
+        columns = self.horizontalHeader()
+        columns.setStretchLastSection(True)
+        columns.setHighlightSections(False)
+        columns.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.doubleClicked.connect(self._open_index)
+        self.verticalScrollBar().valueChanged.connect(self._shape_rows_in_view)
         model.modelReset.connect(self._after_reset)
 
     def _after_reset(self) -> None:
-        root = QModelIndex()
-        for row in range(self._model.rowCount()):
-            self.setFirstColumnSpanned(row, root, True)
-        self.expandAll()
+        self.clearSpans()
+        self._shaped.clear()
+        self._shape_rows_in_view()
         if self._model.rowCount():
             self.setCurrentIndex(self._model.member_index(0, 0))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._shape_rows_in_view()
+
+    # --- rows in view ---------------------------------------------------------------------------------------
+
+    def rows_in_view(self) -> tuple[int, int]:
+        """(first, last) row on screen, from the rows' heights by kind (those not yet shaped included)."""
+        first = self.verticalScrollBar().value()
+        return first, self._rows_filling(first, 1)
+
+    def _rows_filling(self, start: int, step: int) -> int:
+        """The last row reached from `start`, going by `step`, when the rows fill the viewport's height."""
+        count, height, row = self._model.rowCount(), 0, start
+        while 0 <= row < count:
+            height += GROUP_ROW_HEIGHT if self._model.is_group_row(row) else MEMBER_ROW_HEIGHT
+            if height >= self.viewport().height() or not 0 <= row + step < count:
+                break
+            row += step
+        return max(0, min(row, count - 1))
+
+    def _shape_rows_in_view(self) -> None:
+        """Group header rows in view, and in the last screenful (they set the scroll range), get their height and
+        span; thumbnails queued for rows out of view are dropped."""
+        count = self._model.rowCount()
+        if not count:
+            return
+        first, last = self.rows_in_view()
+        tail = self._rows_filling(count - 1, -1)
+        header = self.verticalHeader()
+        for row in [*range(first, last + 1), *range(tail, count)]:
+            if row not in self._shaped and self._model.is_group_row(row):
+                self._shaped.add(row)
+                self.setSpan(row, 0, 1, len(HEADERS))
+                header.resizeSection(row, GROUP_ROW_HEIGHT)
+        self._model.load_thumbnails_for(*self.rows_in_view())
 
     def set_column_widths(self) -> None:
         widths = {Column.FILE: 340, Column.SIZE: 80, Column.RESOLUTION: 100, Column.CAPTURED: 130}
@@ -116,21 +173,21 @@ class GroupView(QTreeView):
     def step_group(self, step: int) -> None:
         g_row = self.current_group_row()
         target = 0 if g_row is None else g_row + step
-        if 0 <= target < self._model.rowCount():
+        if 0 <= target < len(self._model.groups):
             index = self._model.member_index(target, 0)
             self.setCurrentIndex(index)
-            self.scrollTo(self._model.index(target, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+            self.scrollTo(self._model.group_index(target), QAbstractItemView.ScrollHint.PositionAtTop)
 
     def toggle_selected(self) -> None:
         """Space: toggle the selected members; on a group row, the members the keep rules do not keep."""
         ids: list[int] = []
         groups: list[int] = []
         for index in self.selectionModel().selectedRows(0) or [self.currentIndex()]:
-            member = self._model.member_at(index)
-            if member is not None:
-                ids.append(member.file.id)
-            elif index.isValid():
-                groups.append(index.row())
+            place = self._model.place(index)
+            if place is not None and place[1] is not None:
+                ids.append(self._model.groups[place[0]].members[place[1]].file.id)
+            elif place is not None:
+                groups.append(place[0])
         if ids or groups:
             self._model.toggle(ids, groups)
 
@@ -172,10 +229,8 @@ class GroupView(QTreeView):
         return menu
 
     def current_group_row(self) -> int | None:
-        current = self.currentIndex()
-        if not current.isValid():
-            return None
-        return current.row() if not current.parent().isValid() else current.parent().row()
+        place = self._model.place(self.currentIndex())
+        return None if place is None else place[0]
 
     def _open_index(self, index: QModelIndex) -> None:
         member = self._model.member_at(index)

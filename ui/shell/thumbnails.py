@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, QThread, Signal, Slot
@@ -56,6 +57,13 @@ class _RequestQueue:
     def clear(self) -> None:
         with self._lock:
             self._ids.clear()
+
+    def retain(self, file_ids: Iterable[int]) -> None:
+        """Drop the queued ids not among these (rows scrolled out of view), keeping the order of the rest."""
+        keep = set(file_ids)
+        with self._lock:
+            for file_id in [i for i in self._ids if i not in keep]:
+                del self._ids[file_id]
 
 
 class ThumbnailReader(QObject):
@@ -142,6 +150,10 @@ class ThumbnailCache(QObject):
             self._wake.emit()
         return None
 
+    def cached(self, file_id: int) -> bool:
+        """Loaded already (with a thumbnail, or found to have none); asks for nothing."""
+        return file_id in self._pixmaps
+
     def pixmap_or_placeholder(self, file_id: int) -> QPixmap:
         found = self.pixmap(file_id)
         if found is not None:
@@ -149,6 +161,10 @@ class ThumbnailCache(QObject):
         if self._placeholder is None:
             self._placeholder = _placeholder(self.size)
         return self._placeholder
+
+    def retain(self, file_ids: Iterable[int]) -> None:
+        """Only these files' thumbnails are still wanted (the rows in view): others queued are not loaded."""
+        self._queue.retain(file_ids)
 
     def invalidate(self) -> None:
         """Forget everything (the files' bytes may have changed after a scan)."""
