@@ -28,7 +28,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     runner = OpRunner()  # the library folder: $TWINLENS_LIBRARY, else the platform's user data dir
     window = MainWindow(runner, QSettings())  # asks for the library to open
-    ErrorReporter(window, log_files.log).install()
+    ErrorReporter(window, log_files.log if log_files else None).install()
     runner.start()  # the library thread: it opens the library and runs the ops, in order
     window.show()
     code = int(app.exec())

@@ -63,15 +63,27 @@ def log_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
-def setup_logging(kind: str, console_level: int | None = logging.WARNING) -> LogFiles:
+def setup_logging(kind: str, console_level: int | None = logging.WARNING) -> LogFiles | None:
     """Send this process's log to its file (INFO and up) and its native crashes to its crash file; also to stderr
     at console_level when there is a stderr (a bundled app on Windows has none). Called again with the same kind
-    and folder it changes nothing; with another folder it moves there (tests give each its own)."""
-    global _installed
+    and folder it changes nothing; with another folder it moves there (tests give each its own).
+
+    None when the folder cannot be written (a read-only home, a full disk): said on the console, and the process
+    carries on without a log file."""
     folder = log_dir()
     if _installed is not None and _installed.kind == kind and _installed.files.folder == folder:
         return _installed.files
     stop_logging()
+    _add_console(console_level)
+    try:
+        return _start_files(folder, kind)
+    except OSError as error:
+        log.warning("no log file for this run: cannot write to %s (%s)", folder, error.strerror or error)
+        return None
+
+
+def _start_files(folder: Path, kind: str) -> LogFiles:
+    global _installed
     folder.mkdir(parents=True, exist_ok=True)
     prune(folder, kind)
     files = _new_files(folder, kind)
@@ -83,8 +95,13 @@ def setup_logging(kind: str, console_level: int | None = logging.WARNING) -> Log
     uncaught_log.addHandler(handler)
     if root.getEffectiveLevel() > logging.INFO:
         root.setLevel(logging.INFO)
-    _add_console(console_level)
-    crash_stream = files.crash.open("w", encoding="utf-8")
+    try:
+        crash_stream = files.crash.open("w", encoding="utf-8")
+    except OSError:
+        root.removeHandler(handler)
+        uncaught_log.removeHandler(handler)
+        handler.close()
+        raise
     was_on = faulthandler.is_enabled()
     faulthandler.enable(crash_stream, all_threads=True)
     _installed = _Installed(kind, files, handler, crash_stream, was_on)
@@ -123,6 +140,19 @@ def _new_files(folder: Path, kind: str) -> LogFiles:
     return LogFiles(folder, folder / f"{stem}.log", folder / f"{stem}.crash")
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to sys.stderr as it is when a record comes (as Python's last-resort handler does), not as it was when
+    the handler was made: tests and tools swap it."""
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: IO[str]) -> None:
+        pass
+
+
 _console: logging.Handler | None = None
 
 
@@ -131,7 +161,7 @@ def _add_console(level: int | None) -> None:
     global _console
     if level is None or sys.stderr is None or _console is not None:
         return
-    _console = logging.StreamHandler()
+    _console = _StderrHandler()
     _console.setLevel(level)
     _console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(_console)

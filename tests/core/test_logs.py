@@ -131,3 +131,14 @@ def test_prune_keeps_the_newest_and_the_recent(tmp_path: Path) -> None:
     assert sorted(prune(tmp_path, "cli")) == old
     assert recent_but_not_newest.exists() and app_log.exists()  # another kind is pruned by its own starts
     assert all(path.exists() for path in newer)
+
+
+def test_a_log_folder_that_cannot_be_written_costs_only_the_log(
+    logs: Path, two_copies: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the log folder should be")
+    monkeypatch.setenv(LOG_DIR_ENV, str(blocked / "logs"))
+    assert setup_logging("cli") is None
+    assert cli_main(["scan", str(two_copies), "--no-embed", "--library", str(tmp_path / "library")]) == 0
+    assert f"no log file for this run: cannot write to {blocked / 'logs'}" in capsys.readouterr().err
