@@ -35,11 +35,14 @@ def reporter(window: MainWindow, app_log: LogFiles) -> Iterator[ErrorReporter]:
     hook.uninstall()
 
 
-def test_a_gui_session_logs_its_scan(qtbot, window: MainWindow, app_log: LogFiles, photos: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_gui_session_logs_its_scan(  # type: ignore[no-untyped-def]
+    qtbot, app_log: LogFiles, window: MainWindow, photos: Path, tmp_path: Path
+) -> None:
     add_scan_folder(window, photos)
     scan(qtbot, window)
     text = app_log.log.read_text(encoding="utf-8")
     assert "INFO twinlens: app started" in text
+    assert f"library opened: {tmp_path / 'library'}" in text
     assert f"scan of {photos.resolve()} started (model: none)" in text
     assert "scan done: scan_id 1 seen 12 new 11" in text
     assert "scan 1: 1 problem(s) (corrupt 1)" in text

@@ -5,6 +5,7 @@ only opens the library, reports failures and notices, and routes the menu action
 
 from __future__ import annotations
 
+import logging
 from importlib import resources
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from ui.shell.settings import FolderSettings, forget_legacy_folders, load_geomet
 from ui.shell.thumbnails import ThumbnailCache
 from ui.trash.flow import TrashFlow
 
+log = logging.getLogger(__name__)
 STATUS_TIMEOUT_MS = 8000
 # Qt appends the application's display name (app/gui.py: "Twinlens"): the title shows "Duplicate photos — Twinlens".
 WINDOW_TITLE = "Duplicate photos"
@@ -173,6 +175,7 @@ class MainWindow(QMainWindow):
         self.thumbnails.attach(opened.directory)
         self.result_thumbnails.attach(opened.directory)
         self.show_message(f"Library: {opened.directory}")
+        log.info("library opened: %s", opened.directory)
         self.opened.emit(opened)
 
     def _show_folders(self, folders: FolderSettings) -> None:
