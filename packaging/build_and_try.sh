@@ -8,7 +8,7 @@
 #     BUNDLE_REUSE=1 packaging/build_and_try.sh           # try the bundles already built, build only missing ones
 #
 # It builds in its own venv under build/bundle (never the project's .venv: hnswlib is reinstalled there without
-# -march=native). Any failing step fails the script. Needs python3 -m venv, a C compiler, and xvfb-run for the GUI.
+# -march=native). Any failing step fails the script. Needs python3 -m venv, a C++ compiler, and Xvfb for the GUI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -91,12 +91,15 @@ try_cli() {  # binary, scratch folder
 }
 
 try_gui() {  # binary, scratch folder: the app opens the library above and is still running 20 s later
-  local binary=$1 scratch=$2 rc=0
+  local binary=$1 scratch=$2 rc=0 xvfb
   step "GUI under Xvfb"
-  clean_env "$scratch/home"
-  # xvfb-run sets DISPLAY and XAUTHORITY for its child, which passes only those on into the clean environment.
-  xvfb-run -a bash -c 'exec env -i DISPLAY="$DISPLAY" XAUTHORITY="$XAUTHORITY" "$@"' _ "${CLEAN_ENV[@]}" \
-    "$(command -v timeout)" --preserve-status 20 "$binary" || rc=$?
+  # Xvfb picks a free display and writes its number to fd 3 (xvfb-run's own clean-up failed now and then here).
+  Xvfb -displayfd 3 -nolisten tcp -screen 0 1280x800x24 3>"$scratch/display" 2>"$scratch/xvfb.log" &
+  xvfb=$!
+  for _ in $(seq 100); do [ -s "$scratch/display" ] && break; sleep 0.1; done
+  clean_run "$scratch/home" DISPLAY=":$(cat "$scratch/display")" "$(command -v timeout)" --preserve-status 20 \
+    "$binary" || rc=$?
+  kill "$xvfb"
   # timeout sends SIGTERM after 20 s: 143 means the app was still running; anything else is a crash or an early exit.
   if [ "$rc" != 143 ]; then
     echo "the app exited with $rc before 20 s"
