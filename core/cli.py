@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import os
 import sqlite3
 import sys
@@ -22,11 +23,14 @@ from core.embed import (
 )
 from core.entities import DuplicateGroup, ScanProgress, ScanRequest, Tier
 from core.library import MODEL_FREE_TIERS, Library
+from core.logs import setup_logging
 from core.models.calibrate import DEFAULT_SAMPLE, DEFAULT_TARGET_PRECISION, calibrate, describe, needs_calibration
 from core.places import QUARANTINE_DIR, canonical_path, canonical_paths
 from core.safety.trash import QUARANTINE, JournalBatch, TrashPreview, request_extras
 from core.store.pathcodec import display
 from core.store.writer_lock import LibraryWriteError, as_write_error
+
+log = logging.getLogger("twinlens.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +106,8 @@ def _library_option(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    setup_logging("cli")
+    log.info("twinlens %s", " ".join(sys.argv[1:] if argv is None else argv))
     try:
         library = Library(args.library, on_wait=lambda message: print(f"twinlens: {message}", file=sys.stderr))
     except FileNotFoundError as error:  # a read-only folder without a library in it
@@ -121,7 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Busy (another process kept writing), read-only, or a full disk: said plainly, exit code 2.
         plain = error if isinstance(error, LibraryWriteError) else as_write_error(error)
         if plain is None:
-            raise
+            raise  # to the excepthook, which logs it (core.logs)
+        log.info("twinlens %s: %s", args.command, plain)  # stderr says it below: INFO keeps it off the console
         if sys.stderr.isatty():
             print(file=sys.stderr)  # end a progress line
         print(f"twinlens: {plain}", file=sys.stderr)

@@ -7,8 +7,10 @@ sum up and the CLI and tests keep their outcomes. The GUI refreshes only the vie
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +43,8 @@ from core.tiers.relations import Relation
 
 MODEL_FREE_TIERS = (Tier.EXACT, Tier.PERCEPTUAL)
 REVIEW_TIERS = (Tier.COPY, Tier.SIMILAR)  # with a model: each photo's copies once, and its similar shots
+# INFO only: what the CLI prints and the GUI shows anyway; the log file keeps it (core.logs), the console does not.
+log = logging.getLogger("twinlens.library")
 FolderPath = str | os.PathLike[str]
 
 
@@ -110,10 +114,25 @@ class Library:
         if request.model:
             all_stages.append(self.models.stage(request.model, request.weights, cancel))
             all_stages.append(self.models.rescore_stage(request.model))
+        log.info("scan of %s started (model: %s) in %s", _listed(request.roots), request.model or "none", self.dir)
         summary = Scanner(self.catalog, progress, cancel, all_stages).scan(request)
         if request.model:  # photos embedded: the models' counts
             summary = dataclasses.replace(summary, changes=summary.changes | Changes.MODELS)
+        self._log_scan(summary)
         return summary
+
+    def _log_scan(self, summary: ScanSummary) -> None:
+        facts = " ".join(f"{name} {value}" for name, value in summary.as_dict().items())
+        log.info("scan %s: %s", "cancelled" if summary.cancelled else "done", facts)
+        if summary.problems:
+            codes = Counter(problem.code for problem in self.problems() if problem.scan_id == summary.scan_id)
+            by_code = ", ".join(f"{code} {count}" for code, count in codes.most_common())
+            log.info(
+                "scan %d: %d problem(s) (%s); `twinlens problems` lists them",
+                summary.scan_id,
+                summary.problems,
+                by_code or "recorded earlier",
+            )
 
     def threshold_in_effect(self, tier: Tier, threshold: float | None = None) -> float | None:
         """The threshold `groups(tier, threshold)` groups at: the one asked for, else the perceptual default or
@@ -183,12 +202,34 @@ class Library:
 
     @writes("move to trash")
     def trash(self, request: TrashRequest, backend: TrashBackend | None = None) -> TrashOutcome:
-        return trash_files(self.catalog, request, backend)
+        outcome = trash_files(self.catalog, request, backend)
+        log.info(
+            "trash batch %s: %d trashed, %d failed, %d lost",
+            outcome.batch_id,
+            len(outcome.trashed),
+            len(outcome.failed),
+            len(outcome.lost),
+        )
+        for path, reason in (*outcome.failed, *outcome.lost):
+            log.info("trash batch %s: %s: %s", outcome.batch_id, path, reason)
+        return outcome
 
     @writes("undo")
     def undo(self, batch_id: str | None = None, backend: TrashBackend | None = None) -> UndoOutcome:
         """Undo a trash batch or a "not duplicates" decision (the newest one when batch_id is None)."""
-        return undo(self.catalog, batch_id, backend)
+        outcome = undo(self.catalog, batch_id, backend)
+        if outcome.batch_id:
+            log.info(
+                "undo of %s batch %s: %d restored, %d failed%s",
+                outcome.action,
+                outcome.batch_id,
+                len(outcome.restored),
+                len(outcome.failed),
+                f" ({outcome.note})" if outcome.note else "",
+            )
+        for path, reason in outcome.failed:
+            log.info("undo of batch %s: %s: %s", outcome.batch_id, path, reason)
+        return outcome
 
     @writes("'not duplicates' decision")
     def mark_not_duplicates(self, group: DuplicateGroup) -> Changes:
@@ -197,6 +238,7 @@ class Library:
         mark_not_duplicates(
             self.catalog, [m.file.content_hash for m in group.members], [m.file.path for m in group.members]
         )
+        log.info("marked %d photos of group %s as not duplicates", len(group.members), group.id)
         return Changes.DECISIONS | Changes.JOURNAL
 
     @writes("'not a duplicate' decision")
@@ -211,6 +253,7 @@ class Library:
             raise ValueError(f"{os.path.basename(member.file.path)} has the same bytes as the file its group keeps")
         others = [m.file.content_hash for m in group.members if m.file.id != file_id]
         mark_not_duplicate(self.catalog, member.file.content_hash, others, member.file.path)
+        log.info("marked %s as not a duplicate of the rest of group %s", member.file.path, group.id)
         return Changes.DECISIONS | Changes.JOURNAL
 
     def journal(self, limit: int = 50) -> list[JournalBatch]:
@@ -284,3 +327,9 @@ class Library:
     def set_device(self, device: str) -> Changes:
         self.models.set_device(device)
         return Changes.MODELS | Changes.SETTINGS
+
+
+def _listed(folders: Sequence[Path], shown: int = 5) -> str:
+    """A scan's folders for the log: the first few, and how many more."""
+    names = ", ".join(str(folder) for folder in folders[:shown])
+    return names + (f" and {len(folders) - shown} more" if len(folders) > shown else "")

@@ -25,6 +25,7 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(xdg / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(xdg / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(xdg / "state"))  # the log files (core/logs.py)
     monkeypatch.setenv("TWINLENS_LIBRARY", str(tmp_path / "library"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 

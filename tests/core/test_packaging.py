@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -83,3 +85,41 @@ def test_pyinstaller_spec_parses_and_points_at_real_files() -> None:
     assert 'ROOT / "app" / "__main__.py"' in text and (ROOT / "app" / "__main__.py").is_file()
     assert "HNSWLIB_NO_NATIVE=1" in text
     assert 'ROOT / "resources"' in text
+
+
+def test_the_bundle_check_accepts_one_group_of_the_two_copies_and_nothing_else(tmp_path: Path) -> None:
+    """packaging/try_photos.py is what decides whether the bundled binary grouped right (build_and_try.sh)."""
+    script = [sys.executable, str(PACKAGING / "try_photos.py")]
+    subprocess.run([*script, str(tmp_path)], check=True)
+    assert (tmp_path / "a.jpg").read_bytes() == (tmp_path / "b.jpg").read_bytes() != (tmp_path / "c.jpg").read_bytes()
+
+    def verdict(groups: list[list[str]]) -> int:
+        listed = {"groups": [{"files": [{"path": str(tmp_path / name)} for name in group]} for group in groups]}
+        (tmp_path / "groups.json").write_text(json.dumps(listed))
+        return subprocess.run([*script, "--check-groups", str(tmp_path / "groups.json")], check=False).returncode
+
+    assert verdict([["b.jpg", "a.jpg"]]) == 0
+    assert verdict([]) == 1
+    assert verdict([["a.jpg", "b.jpg"], ["a.jpg", "c.jpg"]]) == 1
+    assert verdict([["a.jpg", "b.jpg", "c.jpg"]]) == 1
+
+
+def test_the_app_and_the_cli_start_without_torch() -> None:
+    """The no-torch bundle (TWINLENS_BUNDLE_NO_TORCH=1) relies on it: torch is imported only by a model that needs
+    it."""
+    code = (
+        "import sys\n"
+        "import app.gui, core.cli\n"
+        "from core.entities import Tier\n"
+        "from core.library import Library\n"
+        "Library(sys.argv[1]).groups(Tier.EXACT)\n"
+        "print(sorted(name for name in ('torch', 'torchvision', 'timm', 'open_clip') if name in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(Path(os.environ["TWINLENS_LIBRARY"]))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"

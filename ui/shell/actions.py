@@ -45,6 +45,9 @@ class AppActions(QObject):
             "Show in &Review", "", "Jump to the duplicate group of the selected result, if it is in one"
         )
         self.models = self._make("&Models…", "Ctrl+M", "Download, import and choose image models; choose the device")
+        self.open_log_folder = self._make(
+            "Open &log folder", "", "Open the folder with Twinlens's log files, to send with a problem report"
+        )
         self.cancel_scan.setEnabled(False)
         self.set_result_selected(False)
 

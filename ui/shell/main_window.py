@@ -5,6 +5,7 @@ only opens the library, reports failures and notices, and routes the menu action
 
 from __future__ import annotations
 
+import logging
 from importlib import resources
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplicat
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from core.entities import ScanSummary
+from core.logs import log_dir
 from core.tiers.keep import DEFAULT_RULES, KeepRule
 from ui.models.download import ModelDownloader
 from ui.models.feed import ModelsFeed
@@ -28,10 +30,12 @@ from ui.scan.library import FolderPicker, LibraryPanel, pick_folder
 from ui.scan.panel import ScanPanel, scan_request
 from ui.scan.problems import ProblemsPanel
 from ui.shell.actions import AppActions
+from ui.shell.error_hook import open_log_folder
 from ui.shell.settings import FolderSettings, forget_legacy_folders, load_geometry, load_legacy_folders, save_geometry
 from ui.shell.thumbnails import ThumbnailCache
 from ui.trash.flow import TrashFlow
 
+log = logging.getLogger(__name__)
 STATUS_TIMEOUT_MS = 8000
 # Qt appends the application's display name (app/gui.py: "Twinlens"): the title shows "Duplicate photos — Twinlens".
 WINDOW_TITLE = "Duplicate photos"
@@ -124,6 +128,7 @@ class MainWindow(QMainWindow):
         for action in (a.choose_query, a.paste_query, a.open_result, a.reveal_result, a.result_in_review):
             search_menu.addAction(action)
         self.menuBar().addMenu("&Tools").addAction(a.models)
+        self.menuBar().addMenu("&Help").addAction(a.open_log_folder)
 
     def _connect_actions(self) -> None:
         a = self.actions_
@@ -143,6 +148,7 @@ class MainWindow(QMainWindow):
         a.reveal_result.triggered.connect(self.query_panel.reveal_current)
         a.result_in_review.triggered.connect(self.query_panel.review_current)
         a.models.triggered.connect(self.open_models)
+        a.open_log_folder.triggered.connect(self._open_log_folder)
         self.query_panel.connect_selection(a.set_result_selected)
         self.query_panel.review_requested.connect(self.show_in_review)
         self.library_panel.folders_changed.connect(self._on_folders_changed)
@@ -169,6 +175,7 @@ class MainWindow(QMainWindow):
         self.thumbnails.attach(opened.directory)
         self.result_thumbnails.attach(opened.directory)
         self.show_message(f"Library: {opened.directory}")
+        log.info("library opened: %s", opened.directory)
         self.opened.emit(opened)
 
     def _show_folders(self, folders: FolderSettings) -> None:
@@ -230,6 +237,10 @@ class MainWindow(QMainWindow):
             )
         self.model_manager.show()
         self.model_manager.raise_()
+
+    def _open_log_folder(self) -> None:
+        if not open_log_folder():
+            self.show_message(f"Could not open the log folder: {log_dir()}")
 
     def show_in_review(self, file_id: int) -> None:
         if self.review_panel.show_file(file_id):
