@@ -14,6 +14,7 @@ from core.scan.hamming import new_pairs
 from core.scan.perceptual import MAX_STORED_DISTANCE, SOURCE, stored_pairs, update_phash_neighbours
 from core.scan.phash import similarity
 from core.store.catalog import Catalog
+from core.tiers.groups import perceptual_groups
 
 
 def planted_hashes(rng: np.random.Generator, count: int, distances: list[int]) -> np.ndarray:
@@ -132,3 +133,14 @@ def test_pairs_stored_before_partner_lists_are_still_read(catalog: Catalog) -> N
         catalog.neighbours.add(SOURCE, [(ids[2], ids[0], similarity(2)), (ids[1], ids[2], similarity(14))])
         catalog.files.store_phash_partners((None, file_id) for file_id in ids)
     assert sorted(stored_pairs(catalog, 10)) == [(ids[0], ids[2], similarity(2))]
+
+
+def test_group_scores_count_the_top_bit_like_any_other(catalog: Catalog) -> None:
+    """B and C differ in the top bit and three others: distance 4, however the sign of their XOR comes out."""
+    a = np.uint64(0x0123_4567_89AB_CDEF)
+    hashes = np.asarray([a, a ^ np.uint64((1 << 63) | 1), a ^ np.uint64(0b110)], dtype=np.uint64)
+    add_files(catalog, hashes, 0)
+    update_phash_neighbours(catalog)
+    (group,) = perceptual_groups(catalog, 2)
+    assert len(group.members) == 3
+    assert (group.min_score, group.max_score) == (similarity(4), similarity(2))
