@@ -3,11 +3,11 @@ ones before it, in cache-sized tiles, on every core.
 
 Why no index: at the distance the perceptual tier stores (16 of 64 bits) an index cannot skip much. Multi-index
 hashing (four 16-bit parts, budgets 5+4+4+4 by the general pigeonhole principle) still probes 4,608 buckets and
-verifies about 7 % of all hashes per query; in numpy that measured 500 µs per query over 100,000 hashes, against
-65 µs for this scan of the lower triangle (1.2-1.5 ns per pair: XOR, popcount and compare on uint64 tiles). A
-BK-tree fares worse: unrelated pHashes lie 32 ± 4 bits apart, so a 16-bit radius prunes almost no subtree. The
-pairs themselves grow as N² at that radius (1 in 2,300 unrelated pHash pairs is within 16), so the work left is
-kept small and parallel rather than avoided.
+verifies about 7 % of all hashes per query; in numpy that measured ~500 µs per query over 100,000 hashes, against
+~65 µs for this scan of the lower triangle (1.1-1.5 ns per pair: XOR, popcount and compare on uint64 tiles). A
+BK-tree fares worse: unrelated pHashes lie about 32 ± 4 bits apart, so a 16-bit radius prunes almost no subtree.
+The pairs themselves grow as N² at that radius (1 in 2,300 pairs of benchmarks/scale_bench.py's distinct photos
+lies within 16), so the work left is kept small and parallel rather than avoided.
 """
 
 from __future__ import annotations
