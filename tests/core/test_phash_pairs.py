@@ -3,6 +3,8 @@ keeps them right across incremental, resumed and changed scans."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,8 @@ from core.entities import DecodedFile
 from core.scan.hamming import new_pairs
 from core.scan.perceptual import MAX_STORED_DISTANCE, SOURCE, stored_pairs, update_phash_neighbours
 from core.scan.phash import similarity
-from core.store.catalog import Catalog
+from core.store.catalog import DB_NAME, Catalog
+from core.store.migrations import MIGRATIONS
 from core.tiers.groups import perceptual_groups
 
 
@@ -144,3 +147,26 @@ def test_group_scores_count_the_top_bit_like_any_other(catalog: Catalog) -> None
     (group,) = perceptual_groups(catalog, 2)
     assert len(group.members) == 3
     assert (group.min_score, group.max_score) == (similarity(4), similarity(2))
+
+
+def test_a_library_from_before_partner_lists_keeps_its_pairs(tmp_path: Path) -> None:
+    library = tmp_path / "old"
+    library.mkdir()
+    with closing(sqlite3.connect(library / DB_NAME)) as conn:
+        conn.executescript(f"BEGIN; {'; '.join(MIGRATIONS[:4])}; PRAGMA user_version = 4; COMMIT;")
+        conn.execute("INSERT INTO scans (id, started_at, roots, status) VALUES (1, 0, '[]', 'done')")
+        for file_id, phash in ((1, 0b1), (2, 0b111), (3, 0b11111)):
+            conn.execute(
+                "INSERT INTO files (id, path, size, mtime_ns, content_hash, width, height, format, first_scan) "
+                "VALUES (?, ?, 1, 1, ?, 64, 48, 'jpeg', 1)",
+                (file_id, f"/photos/{file_id}.jpg", f"hash{file_id}"),
+            )
+            conn.execute("INSERT INTO perceptual_hashes (file_id, phash, compared) VALUES (?, ?, 1)", (file_id, phash))
+        conn.executemany(
+            "INSERT INTO neighbours (source, a, b, score) VALUES ('phash', ?, ?, ?)",
+            [(1, 2, similarity(2)), (2, 3, similarity(2)), (1, 3, similarity(4))],
+        )
+        conn.commit()
+    catalog = Catalog(library)
+    assert sorted(stored_pairs(catalog, 2)) == [(1, 2, similarity(2)), (2, 3, similarity(2))]
+    assert update_phash_neighbours(catalog) == 0  # nothing compared again
