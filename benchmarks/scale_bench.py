@@ -157,6 +157,7 @@ def child(library_dir: str, roots: list[str], workers: int, thresholds: list[int
     result["groups"] = {"exact": len(library.groups(Tier.EXACT)), "perceptual": len(library.groups(Tier.PERCEPTUAL))}
     result["groups_seconds"] = time.perf_counter() - grouped
     result["seconds"] = time.perf_counter() - started
+    result["rss_at_groups_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     regroups = {}
     for threshold in thresholds:
         regrouped = time.perf_counter()
@@ -212,7 +213,8 @@ def report_scan(label: str, result: dict[str, Any], files: int) -> float:
 
 def report_rss(label: str, result: dict[str, Any]) -> None:
     phases = ", ".join(f"{name} {v['peak_rss_mib']:.0f}" for name, v in result.get("phases", {}).items())
-    print(f"  peak RSS {label}: scanning process {result['rss_mib']:.0f} MiB (by phase: {phases}); "
+    print(f"  peak RSS {label}: scanning process {result['rss_at_groups_mib']:.0f} MiB until the groups are listed "
+          f"(by phase: {phases}), {result['rss_mib']:.0f} MiB after the regroups; "
           f"largest decode process {result['decode_rss_mib']:.0f} MiB")  # fmt: skip
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from core.cancel import NEVER_CANCELLED, CancelToken
 from core.scan.hamming import Pairs, as_unsigned, new_pairs
-from core.scan.phash import similarity
+from core.scan.phash import HASH_BITS, similarity
 from core.store.catalog import Catalog
 
 SOURCE = "phash"
@@ -59,25 +59,45 @@ def _partner_rows(ids: np.ndarray, pairs: Pairs, first: int, stop: int) -> list[
     return rows
 
 
-def stored_pairs(catalog: Catalog, max_distance: int) -> list[Pair]:
-    """(a, b, score) with a < b of the present files whose pHashes are within max_distance, each pair once."""
-    file_ids, file_hashes = catalog.files.phashes()
+def stored_pairs(catalog: Catalog, max_distance: int, present: tuple[list[int], list[int]] | None = None) -> list[Pair]:
+    """(a, b, score) with a < b of the present files whose pHashes are within max_distance, each pair once.
+    `present`: catalog.files.phashes(), when the caller has it already."""
+    file_ids, file_hashes = present or catalog.files.phashes()
     ids, hashes = np.asarray(file_ids, dtype=np.int64), as_unsigned(file_hashes)
     owners, partners = _positions(ids, *_unpacked(catalog.files.phash_partners()))
     distance = np.bitwise_count(hashes[owners] ^ hashes[partners])
     close = distance <= max_distance
-    pairs = zip(ids[owners[close]].tolist(), ids[partners[close]].tolist(), distance[close].tolist(), strict=True)
-    found = {(min(a, b), max(a, b)): similarity(d) for a, b, d in pairs}
-    for a, b, score in catalog.neighbours.pairs(SOURCE, similarity(max_distance)):  # stored before partner lists
-        found.setdefault((a, b), score)
-    return [(a, b, score) for (a, b), score in found.items()]
+    first, second, distance = _each_once(ids[owners[close]], ids[partners[close]], distance[close])
+    scores = [similarity(d) for d in range(HASH_BITS + 1)]
+    pairs = [(a, b, scores[d]) for a, b, d in zip(first.tolist(), second.tolist(), distance.tolist(), strict=True)]
+    legacy = catalog.neighbours.pairs(SOURCE, similarity(max_distance))  # stored before partner lists
+    if legacy:
+        found = {(a, b) for a, b, _ in pairs}
+        pairs += [pair for pair in legacy if (pair[0], pair[1]) not in found]
+    return pairs
+
+
+def _each_once(a: np.ndarray, b: np.ndarray, distance: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs as (smaller id, larger id), each once: a file compared again (its bytes changed) lists partners
+    whose own lists may name it too."""
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((high, low))
+    low, high, distance = low[order], high[order], distance[order]
+    first = np.ones(len(low), dtype=np.bool_)
+    first[1:] = (low[1:] != low[:-1]) | (high[1:] != high[:-1])
+    return low[first], high[first], distance[first]
 
 
 def _positions(ids: np.ndarray, owners: np.ndarray, partners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions in ids (sorted) of each owner and partner, leaving out pairs whose partner is not among ids."""
-    at_partner = np.minimum(np.searchsorted(ids, partners), max(len(ids) - 1, 0))
-    present = ids[at_partner] == partners if len(ids) else np.zeros(len(partners), dtype=np.bool_)
-    return np.searchsorted(ids, owners[present]), at_partner[present]
+    """Positions in ids of each owner and partner, leaving out pairs with a file not among ids (not present)."""
+    if not len(ids) or not len(owners):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    # A table by file id: one gather per pair instead of a binary search (ids stay below a few times the count).
+    position = np.full(int(max(ids.max(), owners.max(), partners.max())) + 1, -1, dtype=np.int64)
+    position[ids] = np.arange(len(ids))
+    at_owner, at_partner = position[owners], position[partners]
+    known = (at_owner >= 0) & (at_partner >= 0)
+    return at_owner[known], at_partner[known]
 
 
 def _unpacked(rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:

@@ -192,7 +192,7 @@ class Files(Part):
             "SELECT p.file_id, p.partners FROM perceptual_hashes p JOIN files f ON f.id = p.file_id "
             "WHERE f.status = 'present' AND p.partners IS NOT NULL"
         ).fetchall()
-        return [(int(file_id), bytes(partners)) for file_id, partners in rows]
+        return [(int(file_id), partners) for file_id, partners in rows]
 
 
 def _standing_for(same_file: list[KnownFile]) -> KnownFile:

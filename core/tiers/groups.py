@@ -49,13 +49,14 @@ def perceptual_groups(
     """pHash groups, chain-safe; files with identical bytes count once (the exact tier already shows them)."""
     if not 0 <= max_distance <= MAX_STORED_DISTANCE:
         raise ValueError(f"perceptual distance must be between 0 and {MAX_STORED_DISTANCE}")
-    phashes = dict(zip(*catalog.files.phashes(), strict=True))
+    present = catalog.files.phashes()
+    phashes = dict(zip(*present, strict=True))
 
     def pair_score(a: int, b: int) -> float:
         # As uint64: numpy counts the bits of a negative int64's absolute value.
         return similarity(int(np.bitwise_count(np.uint64((phashes[a] ^ phashes[b]) & _BITS_64))))
 
-    edges = stored_pairs(catalog, max_distance)
+    edges = stored_pairs(catalog, max_distance, present)
     return neighbour_groups(
         catalog, Tier.PERCEPTUAL, edges, distance_to_score(max_distance), pair_score, rules, protected
     )

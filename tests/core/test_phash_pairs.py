@@ -170,3 +170,13 @@ def test_a_library_from_before_partner_lists_keeps_its_pairs(tmp_path: Path) -> 
     catalog = Catalog(library)
     assert sorted(stored_pairs(catalog, 2)) == [(1, 2, similarity(2)), (2, 3, similarity(2))]
     assert update_phash_neighbours(catalog) == 0  # nothing compared again
+
+
+def test_a_file_compared_again_pairs_once_with_a_partner_that_lists_it(catalog: Catalog) -> None:
+    base = np.uint64(0x0F0F_0F0F_0F0F_0F0F)
+    first, second = add_files(catalog, np.asarray([base, base ^ np.uint64(0b11)], dtype=np.uint64), 0)
+    update_phash_neighbours(catalog)  # the second lists the first
+    with catalog.transaction():  # the first file's bytes change, its hash stays close: it lists the second
+        catalog.files.store_decoded(decoded(0, signed(base ^ np.uint64(0b1100))), 1, first)
+    update_phash_neighbours(catalog)
+    assert stored_pairs(catalog, MAX_STORED_DISTANCE) == [(first, second, similarity(4))]
