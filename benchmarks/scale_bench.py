@@ -240,10 +240,11 @@ def measure(args: argparse.Namespace, work: Path) -> None:
 
     small_result = run_child(libraries["small"], small, args.workers)
     small_rate = report_scan("first scan, small", small_result, len(small) * FOLDER_FILES)
-    large_result = run_child(libraries["large"], [work / "photos"], args.workers, (6, 14, 16))
+    # The folders, not the photos folder: with --reuse it may hold more than --files.
+    large_result = run_child(libraries["large"], folders, args.workers, (6, 14, 16))
     large_rate = report_scan("first scan, large", large_result, len(folders) * FOLDER_FILES)
     print(f"  large / small rate: {large_rate / small_rate:.0%} (done when >= 90 %)")
-    rescan = run_child(libraries["large"], [work / "photos"], args.workers)
+    rescan = run_child(libraries["large"], folders, args.workers)
     rescan_rate = report_scan("rescan, large (unchanged)", rescan, len(folders) * FOLDER_FILES)
     print(f"  rescan / first scan: {rescan_rate / large_rate:,.0f}x")
 
@@ -256,7 +257,7 @@ def measure(args: argparse.Namespace, work: Path) -> None:
             f"  regroup perceptual at distance {threshold}: {regroup['groups']:,} groups in {regroup['seconds']:.2f} s"
         )
 
-    report_size(libraries["large"], folder_bytes(work / "photos"), len(folders) * FOLDER_FILES)
+    report_size(libraries["large"], sum(map(folder_bytes, folders)), len(folders) * FOLDER_FILES)
     report_rss("small", small_result)
     report_rss("large", large_result)
     if args.gui:
