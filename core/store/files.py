@@ -171,18 +171,28 @@ class Files(Part):
 
     # --- perceptual hashes -------------------------------------------------------------------------------
 
-    def phashes(self, uncompared_only: bool = False) -> tuple[list[int], list[int]]:
-        """(file ids, 64-bit pHashes as signed ints) of present files, by id; with uncompared_only, only those not
-        yet compared with the others."""
+    def phashes(self, compared: bool | None = None) -> tuple[list[int], list[int]]:
+        """(file ids, 64-bit pHashes as signed ints) of present files, by id; with `compared`, only those that
+        have (True) or have not (False) been compared with the others yet."""
         rows = self.db.execute(
             "SELECT p.file_id, p.phash FROM perceptual_hashes p JOIN files f ON f.id = p.file_id "
-            "WHERE f.status = 'present' AND (p.compared = 0 OR NOT ?) ORDER BY p.file_id",
-            [uncompared_only],
+            "WHERE f.status = 'present' AND (? IS NULL OR p.compared = ?) ORDER BY p.file_id",
+            [compared, compared],
         ).fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
 
-    def mark_phashes_compared(self, file_ids: Iterable[int]) -> None:
-        self.conn.executemany("UPDATE perceptual_hashes SET compared = 1 WHERE file_id = ?", ((i,) for i in file_ids))
+    def store_phash_partners(self, rows: Iterable[tuple[bytes | None, int]]) -> None:
+        """(partner ids packed as little-endian int64, or None; file id): mark each file compared, with the files
+        found close to it then (core/scan/perceptual.py says which)."""
+        self.conn.executemany("UPDATE perceptual_hashes SET partners = ?, compared = 1 WHERE file_id = ?", rows)
+
+    def phash_partners(self) -> list[tuple[int, bytes]]:
+        """(file id, packed partner ids) of the present files that have partners."""
+        rows = self.db.execute(
+            "SELECT p.file_id, p.partners FROM perceptual_hashes p JOIN files f ON f.id = p.file_id "
+            "WHERE f.status = 'present' AND p.partners IS NOT NULL"
+        ).fetchall()
+        return [(int(file_id), partners) for file_id, partners in rows]
 
 
 def _standing_for(same_file: list[KnownFile]) -> KnownFile:

@@ -167,6 +167,14 @@ CREATE TRIGGER problems_fold_moved AFTER UPDATE OF path ON problems BEGIN
 END;
 """
 
+_M008_PHASH_PARTNERS = """
+-- pHash pairs within the stored distance grow as N² (1 in 2,300 unrelated photos, 2 million pairs at 100,000):
+-- each pair is kept once, as a partner id in a packed list on the row of the hash compared later, so a scan writes
+-- one row per file and a regroup reads one row per file (core/scan/perceptual.py). Pairs stored before this in
+-- neighbours (source 'phash') stay valid and are still read.
+ALTER TABLE perceptual_hashes ADD COLUMN partners BLOB;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _M001_INITIAL,
     _M002_JOURNAL_AND_DECISIONS,
@@ -175,6 +183,7 @@ MIGRATIONS: tuple[str, ...] = (
     _M005_PHOTO_METADATA,
     _M006_PATH_CODEC_2,
     _M007_PATH_KEYS,
+    _M008_PHASH_PARTNERS,
 )
 # The tables whose path_fold column holds path_key(path), refolded when the Unicode tables behind it change
 # (core/store/catalog.py).

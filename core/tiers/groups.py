@@ -10,7 +10,7 @@ import numpy as np
 
 from core.entities import DuplicateGroup, FileInfo, GroupMember, Tier
 from core.places import canonical_paths
-from core.scan.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE, SOURCE, distance_to_score
+from core.scan.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE, distance_to_score, stored_pairs
 from core.scan.phash import similarity
 from core.store.catalog import Catalog
 from core.tiers.clustering import Star, build_adjacency, star_clusters
@@ -37,6 +37,9 @@ def exact_groups(
     return groups
 
 
+_BITS_64 = (1 << 64) - 1
+
+
 def perceptual_groups(
     catalog: Catalog,
     max_distance: int = DEFAULT_DISTANCE,
@@ -46,13 +49,16 @@ def perceptual_groups(
     """pHash groups, chain-safe; files with identical bytes count once (the exact tier already shows them)."""
     if not 0 <= max_distance <= MAX_STORED_DISTANCE:
         raise ValueError(f"perceptual distance must be between 0 and {MAX_STORED_DISTANCE}")
-    phashes = dict(zip(*catalog.files.phashes(), strict=True))
+    present = catalog.files.phashes()
+    phashes = dict(zip(*present, strict=True))
 
     def pair_score(a: int, b: int) -> float:
-        return similarity(int(np.bitwise_count(np.int64(phashes[a]) ^ np.int64(phashes[b]))))
+        # As uint64: numpy counts the bits of a negative int64's absolute value.
+        return similarity(int(np.bitwise_count(np.uint64((phashes[a] ^ phashes[b]) & _BITS_64))))
 
+    edges = stored_pairs(catalog, max_distance, present)
     return neighbour_groups(
-        catalog, Tier.PERCEPTUAL, SOURCE, distance_to_score(max_distance), pair_score, rules, protected
+        catalog, Tier.PERCEPTUAL, edges, distance_to_score(max_distance), pair_score, rules, protected
     )
 
 
@@ -85,14 +91,14 @@ def embedding_groups(
 def neighbour_groups(
     catalog: Catalog,
     tier: Tier,
-    source: str,
+    edges: list[tuple[int, int, float]],
     min_score: float,
     pair_score: Callable[[int, int], float],
     rules: Sequence[KeepRule],
     protected: Sequence[str],
 ) -> list[DuplicateGroup]:
+    """Chain-safe groups from scored pairs of present files (each pair once)."""
     protected = canonical_paths(protected)
-    edges = catalog.neighbours.pairs(source, min_score)
     files = catalog.files.by_ids({n for a, b, _ in edges for n in (a, b)})
     hashes = {file_id: info.content_hash for file_id, info in files.items()}
     edges = content_edges(edges, hashes, catalog.decisions.not_duplicate_pairs())
