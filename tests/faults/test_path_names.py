@@ -73,6 +73,7 @@ def as_the_first_codec_wrote_it(library_dir: Path) -> None:
             conn.execute(f"DROP TRIGGER {table}_fold_moved")
             conn.execute(f"DROP INDEX {table}_path_fold")
             conn.execute(f"ALTER TABLE {table} DROP COLUMN path_fold")
+        conn.execute("ALTER TABLE perceptual_hashes DROP COLUMN partners")  # migration 8 came later still
         for table, column in [("files", "path"), ("problems", "path"), ("journal", "path"), ("journal", "trash_path")]:
             rows = conn.execute(f"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
             for rowid, stored in rows:
