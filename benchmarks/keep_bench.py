@@ -7,8 +7,10 @@ model, and prints for the exact, perceptual and copy tiers:
 
 - the share of groups holding a camera original that keep it (a byte-identical copy of it counts only where the
   original's own path is not in the group), with the reasons of the groups that keep something else;
-- the share of originals with both identical and edited copies whose copies all sit in one group of the tiers
-  the Review shows (each tier's groups on their own, as Library.groups returns them).
+- the share of originals with both identical and edited copies whose copies all sit in one group of the lists
+  the Review shows (Library.review_tiers: with a model, Duplicates and Similar).
+
+Both are measured over the lists the Review shows; the model-free tiers are printed too, for reference.
 
     .venv/bin/python benchmarks/keep_bench.py [--originals 135] [--model sscd-fast] [--reuse]
 """
@@ -30,7 +32,7 @@ from benchmarks.camera_library import CACHE, build_keep_library  # noqa: E402
 from core.entities import DuplicateGroup, ScanRequest, Tier  # noqa: E402
 from core.library import Library  # noqa: E402
 
-TIERS = (Tier.EXACT, Tier.PERCEPTUAL, Tier.COPY)
+MODEL_FREE = (Tier.EXACT, Tier.PERCEPTUAL)
 
 
 def scan(folder: Path, model: str, reuse: bool) -> Library:
@@ -100,22 +102,30 @@ def main() -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     print(f"library: {folder} ({args.originals} originals, built or found in {time.perf_counter() - started:.0f} s)")
     library = scan(folder, args.model, args.reuse)
-    by_path = {m.file.path: m.file for tier in TIERS for g in library.groups(tier) for m in g.members}
+    shown = library.review_tiers()
+    tiers = tuple(dict.fromkeys([*shown, *MODEL_FREE]))
+    by_path = {m.file.path: m.file for tier in tiers for g in library.groups(tier) for m in g.members}
     originals = {
         str(folder / e["original"]): by_path[str(folder / e["original"])].content_hash
         for e in manifest
         if str(folder / e["original"]) in by_path
     }
     all_groups: list[DuplicateGroup] = []
-    for tier in TIERS:
+    for tier in tiers:
         groups = library.groups(tier)
-        all_groups += groups
+        if tier in shown:
+            all_groups += groups
         kept, held, lost = keep_share(groups, originals)
-        print(f"{tier}: {len(groups)} groups; {kept}/{held} that hold a camera original keep it ({_pct(kept, held)})")
+        where = "shown in the Review" if tier in shown else "not shown (model-free tier, for reference)"
+        print(
+            f"{tier} ({where}): {len(groups)} groups; {kept}/{held} that hold a camera original keep it "
+            f"({_pct(kept, held)})"
+        )
         for reason, count in Counter(g.keep_reason for g in lost).most_common(8):
             print(f"    lost {count}x: {reason}")
     kept, held, _ = keep_share(all_groups, originals)
-    print(f"all three tiers: {kept}/{held} groups holding a camera original keep it ({_pct(kept, held)})")
+    names = " + ".join(str(t) for t in shown)
+    print(f"the Review's lists ({names}): {kept}/{held} groups holding a camera original keep it ({_pct(kept, held)})")
     together, candidates = together_share(all_groups, manifest, folder)
     print(
         f"originals with identical and edited copies, all in one group: {together}/{candidates} "

@@ -11,11 +11,12 @@ import pytest
 
 from core.entities import ScanRequest, Tier
 from core.library import Library
-from tests.conftest import BENCH
+from tests.conftest import BENCH, require_bench
 
 
 @pytest.fixture(scope="module")
 def bench_library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    require_bench()
     library = Library(tmp_path_factory.mktemp("bench-library"))
     library.scan(ScanRequest(roots=(BENCH / "photos",), workers=2))
     yield library

@@ -19,7 +19,7 @@ from core.library import Library
 from core.rescore.crops import check_crops
 from core.vectors.index import VectorIndex
 from core.vectors.store import EmbeddingStage
-from tests.conftest import BENCH
+from tests.conftest import BENCH, require_bench
 from tests.images import save_photo
 from tests.models import tiny_dinov2
 
@@ -201,6 +201,7 @@ def test_crops_and_rotations_join_the_copy_tier_and_burst_frames_do_not(sscd_lib
     pixels score below the copy threshold plainly, and are re-scored into it; overlapping frames are not."""
     folder = tmp_path / "photos"
     folder.mkdir()
+    require_bench()
     with Image.open(BENCH / "photos/debian_opencv_doc/orange.jpg") as source:
         image = source.convert("RGB")
     w, h = image.size
