@@ -22,7 +22,7 @@ from core.embed import (
 )
 from core.entities import DuplicateGroup, ScanProgress, ScanRequest, Tier
 from core.library import MODEL_FREE_TIERS, Library
-from core.models.calibrate import DEFAULT_SAMPLE, DEFAULT_TARGET_PRECISION, calibrate, describe, needs_calibration
+from core.models.calibrate import DEFAULT_SAMPLE, DEFAULT_TARGET_PRECISION, calibrate, describe
 from core.places import QUARANTINE_DIR, canonical_path, canonical_paths
 from core.safety.trash import QUARANTINE, JournalBatch, TrashPreview, request_extras
 from core.store.pathcodec import display
@@ -179,9 +179,8 @@ def cmd_scan(library: Library, args: argparse.Namespace) -> int:
     print("  ".join(f"{name} {getattr(summary, name)}" for name in fields))
     if summary.problems:
         print(f"{summary.problems} file(s) or folder(s) could not be read: see `twinlens problems`")
-    if model and exit_code == 0 and not summary.cancelled and needs_calibration(library.models, model):
-        print(f"{model}'s thresholds are provisional: calibrating them on this library's photos (once)")
-        print("\n".join(describe(calibrate(library.models, model))))
+    if summary.calibration:  # the first model scan of the library calibrated the model's thresholds
+        print("\n".join(summary.calibration))
     return 130 if summary.cancelled else exit_code
 
 

@@ -51,7 +51,9 @@ def lib(library: Library) -> Library:
 def bench_photos() -> Path:
     photos = BENCH / "photos"
     if not photos.is_dir():
-        raise FileNotFoundError(f"the shared benchmark photos are missing: {photos}")
+        if os.environ.get("CI", "").lower() == "true":  # CI has ../shared beside the clone: missing is a failure
+            raise FileNotFoundError(f"the shared benchmark photos are missing: {photos}")
+        pytest.skip(f"the shared benchmark photos are not beside this checkout ({photos})")
     return photos
 
 

