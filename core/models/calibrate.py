@@ -2,8 +2,8 @@
 
 Method
 ------
-1. Sample N catalogued photos with distinct content (`--sample`, default 40), one per shutter time first, then
-   photos without one (`sample_photos` says why), decoded exactly as a scan decodes them
+1. Sample N catalogued photos with distinct content (`--sample`, default 40), one per shutter time, and
+   photos without one only when too few have one (`sample_photos` says why), decoded exactly as a scan decodes them
    (`core.scan.decode.decode_image`). A library holds its own copies and bursts, which must not serve
    as negatives: a photo scoring at least the model's current similar threshold against one already sampled is
    skipped (2N are read to fill N). This removes some genuinely hard negatives too, so the threshold leans low;
@@ -27,7 +27,8 @@ Method
    grows as the threshold falls. If no threshold reaches it, the one with the best precision is taken and
    `reached` is False.
 5. The similar threshold: positives are the burst and other-angle pairs, negatives the pairs of different
-   photos; the lowest threshold reaching `SIMILAR_PRECISION` (0.95), and never above the copy threshold.
+   photos; the lowest threshold reaching `SIMILAR_PRECISION` (0.95) and UNRELATED_MARGIN above the best-scoring
+   pair of different photos, and never above the copy threshold.
 
 Both are stored per model id (`ModelService.set_threshold`), win over the registry's defaults, and are what
 `Library.threshold_in_effect` returns with the groups. Every model is calibrated this way, SSCD included:
@@ -62,6 +63,8 @@ DEFAULT_SAMPLE = 40
 # Fewer photos than this give too few negatives for a threshold to mean anything.
 MIN_PHOTOS = 50
 MIN_SAMPLE = 8
+# With this many photos of distinct shutter times, photos without one are not sampled (sample_photos says why).
+ENOUGH_TIMED = 2 * MIN_SAMPLE
 # Sampled photos that score this much against each other (when the model has no similar threshold) are not
 # used as each other's negatives.
 DISTINCT_BELOW = 0.5
@@ -151,10 +154,11 @@ def choose_threshold(
 
 
 def sample_photos(catalog: Catalog, count: int, seed: int = 0) -> list[FileInfo]:
-    """Present photos with distinct content, a reproducible random sample: first one photo per shutter time, then
-    photos without one. Two photos with different shutter times are certainly different photos, while a library's
-    screenshots and chat copies (no shutter time) are often copies of its photos, which must not serve as negatives;
-    copies that kept their photo's time share it, so only one of them is taken."""
+    """Present photos with distinct content, a reproducible random sample: one photo per shutter time, and photos
+    without one only when fewer than ENOUGH_TIMED have one. Two photos with different shutter times are certainly
+    different photos, while a library's screenshots, PNG and chat copies (no shutter time) are often copies of its
+    photos, which must not serve as negatives (on benchmarks/tiers_bench.py's tuning half they put a copy of a
+    sampled photo among the negatives above 0.9); copies that kept their photo's time share it, so one is taken."""
     rng = random.Random(seed)
     seen: set[str] = set()
     timed: dict[str, FileInfo] = {}
@@ -169,6 +173,8 @@ def sample_photos(catalog: Catalog, count: int, seed: int = 0) -> list[FileInfo]
             untimed.append(info)
     first = list(timed.values())
     rng.shuffle(first)
+    if len(first) >= ENOUGH_TIMED:  # negatives certain to be other photos: the library's copies stay out
+        return first[:count]
     rng.shuffle(untimed)
     return (first + untimed)[:count]
 
@@ -283,7 +289,10 @@ class _SyntheticScores:
         negatives = np.concatenate([others, distinct, never])
         copy = choose_threshold(Tier.COPY, positives, negatives, target_precision, floor=floor)
         similar_positives = np.concatenate([bursts, angles])
-        similar = choose_threshold(Tier.SIMILAR, similar_positives, distinct, SIMILAR_PRECISION, ceiling=copy.threshold)
+        similar_floor = float(distinct.max(initial=-1.0)) + UNRELATED_MARGIN  # the same margin, for the same reason
+        similar = choose_threshold(
+            Tier.SIMILAR, similar_positives, distinct, SIMILAR_PRECISION, ceiling=copy.threshold, floor=similar_floor
+        )
         kinds = np.asarray(self.copy_kind)
         recall = {kind: float(np.mean(positives[kinds == kind] >= copy.threshold)) for kind in dict.fromkeys(kinds)}
         above = int(np.sum(bursts >= copy.threshold))
