@@ -25,8 +25,8 @@ before the scan, so the test half never calibrates anything). Scored on the test
 - copy level = what the Review shows as duplicates: the copy groups with the files of the same bytes as a member,
   and exact groups (`review_duplicates`; `score_duplicates` takes any list of groups, e.g. the Review's "one
   group per photo" once it exists). Positives: two files of one copy source (original, exact copy, copies).
-- similar level: the similar tier, each member standing for its duplicates group too; positives are the pairs of
-  one burst, and a reshoot with its original; copy pairs are ignored, everything else is a negative.
+- similar level: the similar tier; positives are the pairs of one burst whose shutter times differ, and a
+  reshoot with its original; copy pairs and burst frames of one second are ignored, the rest are negatives.
 Peers (findimagedupes; imagededup's PHash and DHash in .bench/peers-venv) run on both halves: each one's
 setting is the best copy-level F1 on the tuning half, reported on the test half.
 
@@ -258,9 +258,10 @@ def score_duplicates(groups: list[list[str]], truth: Truth) -> dict[str, object]
 
 
 def score_similar(groups: list[list[str]], truth: Truth, only: str | None = None) -> tuple[float, float, float]:
-    """Similar-tier P/R/F1: positives the burst pairs and reshoots (or only `only`), copy pairs ignored."""
+    """Similar-tier P/R/F1: positives the burst pairs with distinct shutter times and reshoots (or only `only`);
+    copy pairs and frames of one second (the copy tier's, since no rule can part them) are ignored."""
     kinds = all_pairs(truth)
-    wanted = {only, f"{only}:same-time"} if only else {"burst", "burst:same-time", "scene"}
+    wanted = {only} if only else {"burst", "scene"}
     positive = {p for p, k in kinds.items() if k in wanted}
     ignored = {p for p, k in kinds.items() if k not in wanted and k != "unrelated"}
     return prf({p for p in _pairs(groups) if p in kinds}, positive, ignored)
@@ -281,14 +282,8 @@ def review_duplicates(library: Library, threshold: float | None = None) -> list[
     return merged + [g for g in exact if not covered & set(g)]
 
 
-def similar_groups(library: Library, duplicates: list[list[str]]) -> list[list[str]]:
-    """Similar groups as a person reads them: a member stands for its photo's duplicates too (the similar tier
-    shows each duplicates group once, by its representative)."""
-    stands_for = {path: group for group in duplicates for path in group}
-    return [
-        sorted({p for m in g.members for p in stands_for.get(m.file.path, [m.file.path])})
-        for g in library.groups(Tier.SIMILAR)
-    ]
+def similar_groups(library: Library) -> list[list[str]]:
+    return [[m.file.path for m in g.members] for g in library.groups(Tier.SIMILAR)]
 
 
 # --- Twinlens ------------------------------------------------------------------------------------------------
@@ -440,7 +435,7 @@ def load_or_build(rebuild: bool, seed: int) -> dict[str, Truth]:
 def report_twinlens(library: Library, truth: Truth, model: str, thresholds: dict[Tier, float]) -> None:
     shown = review_duplicates(library)
     duplicates = score_duplicates(shown, truth)
-    similar = similar_groups(library, shown) if Tier.SIMILAR in thresholds else []
+    similar = similar_groups(library) if Tier.SIMILAR in thresholds else []
     exact = [[m.file.path for m in g.members] for g in library.groups(Tier.EXACT)]
     exact_positive = {p for p, k in all_pairs(truth).items() if k == "exact"}
     rows = [

@@ -15,6 +15,7 @@ from core.models import families
 from core.models.calibrate import (
     COMBINATIONS_PER_PHOTO,
     FAMILIES_PER_PHOTO,
+    UNRELATED_MARGIN,
     calibrate,
     choose_threshold,
     load_photo,
@@ -56,8 +57,9 @@ def test_calibrate_stores_thresholds_from_sscd(library: Library, tmp_path: Path,
     assert 8 <= result.sample <= 10
     assert set(result.recall_by_transform) <= {f.name for f in families.FAMILIES} | {"combination"}
     assert result.copy.positives == result.sample * (FAMILIES_PER_PHOTO + COMBINATIONS_PER_PHOTO)
-    # Copies from the broad families reach down to ~0.5 (heavy crops, screenshots); other photos stay below.
-    assert 0.3 < result.copy.threshold < 0.85 and result.copy.recall > 0.8
+    # Copies from the broad families reach down to ~0.2 (screenshots); the threshold keeps its margin above the
+    # best pair of different photos, which a handful of photos puts low.
+    assert UNRELATED_MARGIN < result.copy.threshold < 0.85 and result.copy.recall > 0.8
     assert library.models.threshold("sscd", Tier.COPY) == pytest.approx(result.copy.threshold)
     assert library.models.is_calibrated("sscd")
     assert result.similar is not None and result.similar.threshold <= result.copy.threshold

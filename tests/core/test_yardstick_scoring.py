@@ -38,4 +38,4 @@ def test_similar_ignores_copy_pairs_and_counts_bursts() -> None:
     truth = _truth()
     precision, recall, _ = score_similar([["b/f0", "b/f1", "a/orig", "a/crop"], ["d/f0", "d/f1"]], truth, "burst")
     assert recall == 1.0
-    assert precision == pytest.approx(2 / 6)  # the copy pair is ignored, four burst-to-copy pairs are wrong
+    assert precision == pytest.approx(1 / 5)  # copy and same-second pairs are ignored, four burst-to-copy are wrong
