@@ -182,10 +182,11 @@ def copy_stars(graph: NeighbourGraph, catalog: Catalog, threshold: float) -> lis
     burst shares its second; frames of one second without sub-seconds cannot be parted).
 
     Evidence, benchmarks/tiers_bench.py (generated bursts: a small camera move, a subject that moves, exposure
-    changes; frames 0.1-0.5 s apart, each with its shutter time): with sscd-fast, all 57 burst pairs with distinct
-    times in the tuning and test halves score 0.87-0.99, above any copy threshold worth having (the old shipped
-    0.85 too), so without the rule every one is a copy edge; with it none shares a copy group, and the threshold
-    can come down to where heavy crops and overlays are (the tuning half calibrates 0.31).
+    changes; frames 0.1-0.5 s apart, each with its shutter time): all 57 burst pairs with distinct times in the
+    tuning and test halves score 0.83-0.99 with sscd (0.87-0.99 with sscd-fast), above any copy threshold worth
+    having (the old shipped 0.85 too), so without the rule nearly every one is a copy edge; with it none shares a
+    copy group, and the threshold can come down to where heavy crops and overlays are (the tuning half
+    calibrates 0.38 for sscd, 0.31 for sscd-fast).
     """
     edges = _graph_edges(graph, threshold, catalog)
     times = catalog.files.shutter_times({node for a, b, _ in edges for node in (a, b)})
