@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--exclude", action="append", default=[], type=Path, help="folder to skip (repeatable)")
     scan.add_argument("--workers", type=int, default=None, help="decoding processes (default: one per core)")
     scan.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    scan.add_argument(
+        "--no-calibrate", action="store_true", help="do not calibrate the model on this scan (`twinlens calibrate`)"
+    )
 
     groups = commands.add_parser("groups", help="list duplicate groups")
     _library_option(groups)
@@ -161,6 +164,7 @@ def cmd_scan(library: Library, args: argparse.Namespace) -> int:
         model=model,
         weights=args.weights.resolve() if args.weights else None,
         workers=args.workers,
+        calibrate=not args.no_calibrate,
     )
     show = not args.quiet and sys.stderr.isatty()
     progress = _print_progress if show else lambda p: None

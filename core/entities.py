@@ -50,6 +50,9 @@ class ScanRequest:
     model: str | None = None
     weights: Path | None = None
     workers: int | None = None
+    # The first model scan of a library calibrates the model on its photos (Library.scan); False leaves that to a
+    # later scan or `twinlens calibrate`.
+    calibrate: bool = True
 
 
 @dataclass(frozen=True)

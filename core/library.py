@@ -113,7 +113,8 @@ class Library:
         summary = Scanner(self.catalog, progress, cancel, all_stages).scan(request)
         if request.model:  # photos embedded: the models' counts
             summary = dataclasses.replace(summary, changes=summary.changes | Changes.MODELS)
-            summary = self._calibrate_after_scan(request.model, summary, progress, cancel)
+            if request.calibrate:
+                summary = self._calibrate_after_scan(request.model, summary, progress, cancel)
         return summary
 
     def _calibrate_after_scan(

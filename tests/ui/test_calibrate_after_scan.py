@@ -50,3 +50,10 @@ def test_a_small_library_keeps_the_shipped_thresholds(tiny_library: Library, tmp
     folder = _photos(tmp_path / "photos", 6)
     summary = tiny_library.scan(ScanRequest(roots=(folder,), model="dinov2-small", workers=1))
     assert summary.calibration == () and not tiny_library.models.is_calibrated("dinov2-small")
+
+
+def test_a_scan_asked_not_to_calibrate_leaves_it_for_later(tiny_library: Library, tmp_path: Path) -> None:
+    folder = _photos(tmp_path / "photos", MIN_PHOTOS)
+    request = ScanRequest(roots=(folder,), model="dinov2-small", workers=1, calibrate=False)  # `--no-calibrate`
+    summary = tiny_library.scan(request)
+    assert summary.calibration == () and not tiny_library.models.is_calibrated("dinov2-small")
