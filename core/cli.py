@@ -24,7 +24,7 @@ from core.embed import (
 from core.entities import DuplicateGroup, ScanProgress, ScanRequest, Tier
 from core.library import MODEL_FREE_TIERS, Library
 from core.logs import setup_logging
-from core.models.calibrate import DEFAULT_SAMPLE, DEFAULT_TARGET_PRECISION, calibrate, describe, needs_calibration
+from core.models.calibrate import DEFAULT_SAMPLE, DEFAULT_TARGET_PRECISION, calibrate, describe
 from core.places import QUARANTINE_DIR, canonical_path, canonical_paths
 from core.safety.trash import QUARANTINE, JournalBatch, TrashPreview, request_extras
 from core.store.pathcodec import display
@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--exclude", action="append", default=[], type=Path, help="folder to skip (repeatable)")
     scan.add_argument("--workers", type=int, default=None, help="decoding processes (default: one per core)")
     scan.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    scan.add_argument(
+        "--no-calibrate", action="store_true", help="do not calibrate the model on this scan (`twinlens calibrate`)"
+    )
 
     groups = commands.add_parser("groups", help="list duplicate groups")
     _library_option(groups)
@@ -174,6 +177,7 @@ def cmd_scan(library: Library, args: argparse.Namespace) -> int:
         model=model,
         weights=args.weights.resolve() if args.weights else None,
         workers=args.workers,
+        calibrate=not args.no_calibrate,
     )
     show = not args.quiet and sys.stderr.isatty()
     progress = _print_progress if show else lambda p: None
@@ -192,9 +196,8 @@ def cmd_scan(library: Library, args: argparse.Namespace) -> int:
     print("  ".join(f"{name} {getattr(summary, name)}" for name in fields))
     if summary.problems:
         print(f"{summary.problems} file(s) or folder(s) could not be read: see `twinlens problems`")
-    if model and exit_code == 0 and not summary.cancelled and needs_calibration(library.models, model):
-        print(f"{model}'s thresholds are provisional: calibrating them on this library's photos (once)")
-        print("\n".join(describe(calibrate(library.models, model))))
+    if summary.calibration:  # the first model scan of the library calibrated the model's thresholds
+        print("\n".join(summary.calibration))
     return 130 if summary.cancelled else exit_code
 
 

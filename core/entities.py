@@ -37,6 +37,7 @@ class Phase(StrEnum):
     READ = "read"
     EMBED = "embed"
     VERIFY = "verify"
+    CALIBRATE = "calibrate"
     GROUP = "group"
     DONE = "done"
 
@@ -49,6 +50,9 @@ class ScanRequest:
     model: str | None = None
     weights: Path | None = None
     workers: int | None = None
+    # The first model scan of a library calibrates the model on its photos (Library.scan); False leaves that to a
+    # later scan or `twinlens calibrate`.
+    calibrate: bool = True
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,12 @@ class ScanSummary:
     # A scan rewrites the files and the problems; Library.scan adds MODELS when it embedded. Not a fact of the
     # scan's own, so left out of as_dict (the scans table) and of comparisons.
     changes: Changes = field(default=Changes.FILES | Changes.PROBLEMS, compare=False)
+    # What calibrating the model's thresholds after this scan found (core/models/calibrate.py describe), when
+    # Library.scan calibrated; like `changes`, not stored with the scan.
+    calibration: tuple[str, ...] = field(default=(), compare=False)
 
     def as_dict(self) -> dict[str, float | int | bool]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "changes"}
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("changes", "calibration")}
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,13 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.cancel import NEVER_CANCELLED, CancelToken
+from core.cancel import NEVER_CANCELLED, Cancelled, CancelToken
 from core.embed.registry import OUT_OF_THE_BOX_MODELS, models_with_tier
-from core.entities import Changes, DuplicateGroup, Problem, ScanRequest, ScanSummary, Tier
+from core.entities import Changes, DuplicateGroup, Phase, Problem, ScanProgress, ScanRequest, ScanSummary, Tier
+from core.models.calibrate import calibrate, describe, needs_calibration
 from core.models.service import ModelService
 from core.places import canonical_paths
+from core.rescore.crops import check_crops
 from core.safety.quarantine import allow_quarantine
 from core.safety.trash import (
     JournalBatch,
@@ -118,6 +120,8 @@ class Library:
         summary = Scanner(self.catalog, progress, cancel, all_stages).scan(request)
         if request.model:  # photos embedded: the models' counts
             summary = dataclasses.replace(summary, changes=summary.changes | Changes.MODELS)
+            if request.calibrate:
+                summary = self._calibrate_after_scan(request.model, summary, progress, cancel)
         self._log_scan(summary)
         return summary
 
@@ -133,6 +137,35 @@ class Library:
                 summary.problems,
                 by_code or "recorded earlier",
             )
+
+    def _calibrate_after_scan(
+        self, model: str, summary: ScanSummary, progress: ProgressCallback, cancel: CancelToken
+    ) -> ScanSummary:
+        """The first model scan of a library with enough photos calibrates the model's thresholds on them (every
+        model, whichever front end scans: core/models/calibrate.py); later scans keep them."""
+        if summary.cancelled or not needs_calibration(self.models, model):
+            return summary
+
+        def calibrating(done: int, total: int) -> None:
+            progress(ScanProgress(Phase.CALIBRATE, done, total))
+
+        try:
+            result = calibrate(self.models, model, progress=calibrating, cancel=cancel)
+            self._recheck_crops(model, cancel)
+        except ValueError as error:  # too few distinct photos: the shipped thresholds stay, the scan stands
+            return dataclasses.replace(summary, calibration=(f"{model} not calibrated: {error}",))
+        except Cancelled:  # the scan's work is kept; the next model scan calibrates
+            return dataclasses.replace(summary, calibration=(f"{model} not calibrated: cancelled",))
+        return dataclasses.replace(
+            summary, calibration=tuple(describe(result)), changes=summary.changes | Changes.SETTINGS | Changes.GROUPS
+        )
+
+    def _recheck_crops(self, model: str, cancel: CancelToken) -> None:
+        """The scan checked cropped copies just below the copy threshold it started with; a calibrated threshold
+        moves that band, so the pairs in the new band are checked too (pairs checked once are not again)."""
+        store, threshold = self.models.store(model), self.models.threshold(model, Tier.COPY)
+        if store is not None and threshold is not None:
+            check_crops(self.catalog, self.models.encoder(model), store, threshold, cancel)
 
     def threshold_in_effect(self, tier: Tier, threshold: float | None = None) -> float | None:
         """The threshold `groups(tier, threshold)` groups at: the one asked for, else the perceptual default or

@@ -2,30 +2,39 @@
 
 Method
 ------
-1. Sample N catalogued photos with distinct content (`--sample`, default 40), decoded exactly as a scan
-   decodes them (`core.scan.decode.decode_image`). A library holds its own copies and bursts, which must not serve
+1. Sample N catalogued photos with distinct content (`--sample`, default 40), one per shutter time, and
+   photos without one only when too few have one (`sample_photos` says why), decoded exactly as a scan decodes them
+   (`core.scan.decode.decode_image`). A library holds its own copies and bursts, which must not serve
    as negatives: a photo scoring at least the model's current similar threshold against one already sampled is
    skipped (2N are read to fill N). This removes some genuinely hard negatives too, so the threshold leans low;
    the stated precision is that of the synthetic set.
-2. For each photo synthesise the copies the copy tier promises: resized to 50 %, JPEG recompressed at
-   quality 40, cropped (at most ~20 % of the area: 88-95 % of each side, at a random offset), colour and
-   brightness edited, converted to PNG and to WebP, rotated pixels (90, 180 or 270 degrees: what applying an
-   EXIF orientation does), and a small text overlay. Every copy is encoded to bytes in its format and decoded
-   again through the scan's decoder, then embedded by the same encoder a scan uses. Rotated copies are also
-   scored the way `core.rescore.orientation` re-scores them (thumbnail turned upright), because the copy tier does.
-   Crops are scored plainly, without the crop check of `core.rescore.crops`: the copy tier scores them at least
-   that high, so the chosen threshold errs towards precision.
+2. For each photo synthesise copies from the broad families of `core.models.families` (overlays, framing,
+   geometry, pixel edits and format changes, and combinations of two), FAMILIES_PER_PHOTO of them per photo in
+   turn so every family is tried on about the same number of photos. Every copy is encoded to bytes in its format
+   and decoded again through the scan's decoder, then embedded by the same encoder a scan uses. Rotated copies
+   are also scored the way `core.rescore.orientation` re-scores them, because the copy tier does. Crops are scored
+   plainly, without the crop check of `core.rescore.crops`, so the chosen threshold errs towards precision.
 3. Positives for the copy tier: (photo, its copy). Negatives: every (photo, other photo or other photo's copy)
-   pair, plus "burst" pairs: two overlapping crops of one photo (70 % of each side, 30 % apart horizontally,
-   10 % vertically, slightly different brightness), which are similar shots, not copies.
-4. The copy threshold is the lowest score at which precision on that set reaches the target (default 0.995);
-   lowest because recall only grows as the threshold falls. If no threshold reaches it, the one with the best
-   precision is taken and `reached` is False.
-5. The similar threshold: positives are the burst pairs, negatives the pairs of different photos; the lowest
-   threshold reaching `SIMILAR_PRECISION` (0.95), and never above the copy threshold.
+   pair, and two kinds of other shots of one scene (`core.models.families`), each shot with a shutter time of its
+   own: burst frames and a shot from a few steps aside. The copy tier never groups files whose shutter times
+   differ (core/tiers/graph.py), so those pairs cannot be false copies whatever their score: they are counted as
+   the decision sees them (never a copy), and `bursts_above` says how many bursts scored above the threshold
+   anyway. (Counted by score instead, the reshoots alone put SSCD's threshold at 0.66-0.77 and cost the
+   framing, crop and combined copies: reshoots that lost their EXIF are the price, see benchmarks/tiers_bench.py's
+   real same-scene pairs.)
+4. The copy threshold is the lowest score at which precision on that set reaches the target (default 0.995),
+   and at least UNRELATED_MARGIN above the best-scoring pair of different photos; lowest because recall only
+   grows as the threshold falls. If no threshold reaches it, the one with the best precision is taken and
+   `reached` is False.
+5. The similar threshold: positives are the burst and other-angle pairs, negatives the pairs of different
+   photos; the lowest threshold reaching `SIMILAR_PRECISION` (0.95) and UNRELATED_MARGIN above the best-scoring
+   pair of different photos, and never above the copy threshold.
 
-Both are stored per model id (`ModelService.set_threshold`) and win over the registry's defaults. Precision on a
-synthetic set depends on its mix of positives and negatives; the numbers printed are those of this set.
+Both are stored per model id (`ModelService.set_threshold`), win over the registry's defaults, and are what
+`Library.threshold_in_effect` returns with the groups. Every model is calibrated this way, SSCD included:
+`Library.scan` calibrates after the first model scan of at least MIN_PHOTOS photos (the app and the CLI alike),
+`twinlens calibrate` at any time. Precision on a synthetic set depends on its mix of positives and negatives; the
+numbers printed are those of this set.
 """
 
 from __future__ import annotations
@@ -36,10 +45,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+from PIL import Image, ImageOps
 
+from core.cancel import NEVER_CANCELLED, CancelToken
 from core.embed.encoders import Encoder
 from core.entities import FileInfo, Tier
+from core.models import families
 from core.models.service import ModelService
 from core.rescore.orientation import oriented_score, rotated_vectors, rotations_to_try
 from core.scan.decode import DecodeError, decode_image, read_user_file
@@ -52,6 +63,8 @@ DEFAULT_SAMPLE = 40
 # Fewer photos than this give too few negatives for a threshold to mean anything.
 MIN_PHOTOS = 50
 MIN_SAMPLE = 8
+# With this many photos of distinct shutter times, photos without one are not sampled (sample_photos says why).
+ENOUGH_TIMED = 2 * MIN_SAMPLE
 # Sampled photos that score this much against each other (when the model has no similar threshold) are not
 # used as each other's negatives.
 DISTINCT_BELOW = 0.5
@@ -59,77 +72,29 @@ DISTINCT_BELOW = 0.5
 # working image a scan embeds), then decoded again the way a scan decodes them.
 EDIT_SIDE = 1280
 
-Transform = Callable[[Image.Image, random.Random], tuple[Image.Image, str]]
+# The copy threshold stays this far above the best-scoring pair of different photos in the sample. Precision on
+# the sample alone would let it fall to that pair (SSCD: 0.27 on 10 photos, where screenshots of a photo score
+# 0.19-0.77), but a library of n photos holds n^2/2 such pairs against a few copies per photo, so its tail of
+# unrelated pairs reaches higher than a 40-photo sample's.
+UNRELATED_MARGIN = 0.1
+# Copies made of each photo: the families take turns, so 40 photos give every family about 40 * 8 / 21 copies.
+FAMILIES_PER_PHOTO = 8
+# HEIC is left out here: encoding one takes ~3 s on this machine (x265), and it changes pixels as WebP does.
+CALIBRATION_FAMILIES = tuple(f for f in families.FAMILIES if f.name != "heic")
+COMBINATIONS_PER_PHOTO = 1
+BURST_FRAMES = 3
 
 
-def _resize(image: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
-    return image.resize((max(1, image.width // 2), max(1, image.height // 2)), Image.Resampling.LANCZOS), "JPEG"
+def copies_to_make(index: int, rng: random.Random) -> list[families.Family]:
+    """The families tried on the index-th photo: the next FAMILIES_PER_PHOTO in turn, and a combination."""
+    count = len(CALIBRATION_FAMILIES)
+    chosen = [CALIBRATION_FAMILIES[(index * FAMILIES_PER_PHOTO + k) % count] for k in range(FAMILIES_PER_PHOTO)]
+    return chosen + [families.combination(rng) for _ in range(COMBINATIONS_PER_PHOTO)]
 
 
-def _recompress(image: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
-    return image, "JPEG40"
-
-
-def _crop(image: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
-    keep_w, keep_h = rng.uniform(0.88, 0.95), rng.uniform(0.88, 0.95)
-    width, height = int(image.width * keep_w), int(image.height * keep_h)
-    x0, y0 = rng.randint(0, image.width - width), rng.randint(0, image.height - height)
-    return image.crop((x0, y0, x0 + width, y0 + height)), "JPEG"
-
-
-def _colour(image: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
-    edited = ImageEnhance.Brightness(image).enhance(rng.uniform(0.7, 1.3))
-    return ImageEnhance.Color(edited).enhance(rng.uniform(0.5, 1.5)), "JPEG"
-
-
-def _png(image: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
-    return image, "PNG"
-
-
-def _webp(image: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
-    return image, "WEBP"
-
-
-def _rotate(image: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
-    return image.rotate(rng.choice((90, 180, 270)), expand=True), "JPEG"
-
-
-def _text(image: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
-    marked = image.copy()
-    size = max(10, image.height // 16)
-    ImageDraw.Draw(marked).text(
-        (image.width // 20, image.height - 2 * size), "© 2024 my trip", fill="white", font_size=size
-    )
-    return marked, "JPEG"
-
-
-COPY_TRANSFORMS: dict[str, Transform] = {
-    "resize": _resize,
-    "recompress": _recompress,
-    "crop": _crop,
-    "colour": _colour,
-    "png": _png,
-    "webp": _webp,
-    "rotate": _rotate,
-    "text": _text,
-}
-
-
-def burst_pair(image: Image.Image, rng: random.Random) -> tuple[Image.Image, Image.Image]:
-    """Two overlapping shots of one scene: 70 % windows, 30 % apart horizontally and 10 % vertically."""
-    width, height = int(image.width * 0.7), int(image.height * 0.7)
-    dx, dy = image.width - width, int(image.height * 0.1)
-    first = image.crop((0, 0, width, height))
-    second = ImageEnhance.Brightness(image.crop((dx, dy, dx + width, dy + height))).enhance(rng.uniform(0.9, 1.1))
-    return first, second
-
-
-def encode_decode(image: Image.Image, fmt: str) -> Image.Image:
+def encode_decode(image: Image.Image, encoding: families.Encoding) -> Image.Image:
     """Round-trip through a file format and the scan's decoder."""
-    buffer = io.BytesIO()
-    name, quality = ("JPEG", 40) if fmt == "JPEG40" else (fmt, 88)
-    image.convert("RGB").save(buffer, name, quality=quality)
-    decoded, _ = decode_image(buffer.getvalue(), "." + name.lower())
+    decoded, _ = decode_image(families.encode(image, encoding), families.suffix(encoding))
     return decoded
 
 
@@ -152,12 +117,19 @@ class Calibration:
     copy: ThresholdChoice
     similar: ThresholdChoice | None
     recall_by_transform: dict[str, float]
+    bursts_above: int = 0  # burst pairs scoring at least the copy threshold, kept out by their shutter times
 
 
 def choose_threshold(
-    tier: Tier, positives: np.ndarray, negatives: np.ndarray, target: float, ceiling: float = 1.0
+    tier: Tier,
+    positives: np.ndarray,
+    negatives: np.ndarray,
+    target: float,
+    ceiling: float = 1.0,
+    floor: float = -1.0,
 ) -> ThresholdChoice:
-    """The lowest threshold (a score seen in the set, at most `ceiling`) whose precision reaches the target."""
+    """The lowest threshold (a score seen in the set, between `floor` and `ceiling`) whose precision reaches the
+    target."""
     scores = np.concatenate([positives, negatives])
     labels = np.concatenate([np.ones(len(positives), bool), np.zeros(len(negatives), bool)])
     order = np.argsort(-scores, kind="stable")
@@ -166,7 +138,7 @@ def choose_threshold(
     precision = true_pos / np.arange(1, len(labels) + 1)
     # Only cut between distinct scores, never inside a tie.
     last_of_tie = np.append(scores[1:] != scores[:-1], True)
-    allowed = last_of_tie & (scores <= ceiling)
+    allowed = last_of_tie & (scores <= ceiling) & (scores >= floor)
     good = np.flatnonzero(allowed & (precision >= target))
     if len(good):
         cut, reached = int(good[-1]), True
@@ -182,14 +154,29 @@ def choose_threshold(
 
 
 def sample_photos(catalog: Catalog, count: int, seed: int = 0) -> list[FileInfo]:
-    """Present photos with distinct content, a reproducible random sample."""
+    """Present photos with distinct content, a reproducible random sample: one photo per shutter time, and photos
+    without one only when fewer than ENOUGH_TIMED have one. Two photos with different shutter times are certainly
+    different photos, while a library's screenshots, PNG and chat copies (no shutter time) are often copies of its
+    photos, which must not serve as negatives (on benchmarks/tiers_bench.py's tuning half they put a copy of a
+    sampled photo among the negatives above 0.9); copies that kept their photo's time share it, so one is taken."""
+    rng = random.Random(seed)
     seen: set[str] = set()
-    unique = []
+    timed: dict[str, FileInfo] = {}
+    untimed: list[FileInfo] = []
     for info in catalog.files.present():
-        if info.content_hash not in seen and min(info.width, info.height) >= 64:
-            seen.add(info.content_hash)
-            unique.append(info)
-    return random.Random(seed).sample(unique, min(count, len(unique)))
+        if info.content_hash in seen or min(info.width, info.height) < 64:
+            continue
+        seen.add(info.content_hash)
+        if info.captured_at:
+            timed.setdefault(info.captured_at, info)
+        else:
+            untimed.append(info)
+    first = list(timed.values())
+    rng.shuffle(first)
+    if len(first) >= ENOUGH_TIMED:  # negatives certain to be other photos: the library's copies stay out
+        return first[:count]
+    rng.shuffle(untimed)
+    return (first + untimed)[:count]
 
 
 def _thumb(image: Image.Image) -> Image.Image:
@@ -233,6 +220,7 @@ def calibrate_images(
     progress: Callable[[int, int], None] = lambda done, total: None,
     distinct_below: float | None = None,
     limit: int | None = None,
+    cancel: CancelToken = NEVER_CANCELLED,
 ) -> Calibration:
     """photos: (working image, larger image) pairs from `load_photo`. With `distinct_below`, a photo scoring that
     much or more against one already taken is skipped: a library holds its own copies and bursts, and those must
@@ -241,41 +229,74 @@ def calibrate_images(
     originals = encoder.embed_images([working for working, _ in photos])
     chosen = _distinct(originals, distinct_below, limit or len(photos))
     photos, originals = [photos[i] for i in chosen], originals[chosen]
-    images = [large for _, large in photos]
-    copy_vectors: list[np.ndarray] = []
-    copy_owner: list[int] = []
-    copy_kind: list[str] = []
-    copy_scores: list[float] = []
-    bursts: list[float] = []
-    for index, image in enumerate(images):
-        made = [(name, encode_decode(*transform(image, rng))) for name, transform in COPY_TRANSFORMS.items()]
-        first, second = (encode_decode(shot, "JPEG") for shot in burst_pair(image, rng))
-        vectors = encoder.embed_images([made_copy for _, made_copy in made] + [first, second])
-        bursts.append(float(vectors[-2] @ vectors[-1]))
-        for (name, made_copy), vector in zip(made, vectors[:-2], strict=True):
-            plain = float(originals[index] @ vector)
-            angles = rotations_to_try(photos[index][0].size, made_copy.size)
+    scores = _SyntheticScores()
+    for index, (working, image) in enumerate(photos):
+        cancel.raise_if_cancelled()
+        scores.add(index, working, originals[index], image, copies_to_make(index, rng), encoder, rng)
+        progress(index + 1, len(photos))
+    return scores.calibration(originals, model, target_precision)
+
+
+class _SyntheticScores:
+    """Scores of each photo's synthetic copies and other shots, gathered photo by photo."""
+
+    def __init__(self) -> None:
+        self.copy_vectors: list[np.ndarray] = []
+        self.copy_owner: list[int] = []
+        self.copy_kind: list[str] = []
+        self.copy_scores: list[float] = []
+        self.bursts: list[float] = []
+        self.angles: list[float] = []
+
+    def add(
+        self,
+        index: int,
+        working: Image.Image,
+        original: np.ndarray,
+        image: Image.Image,
+        made_from: list[families.Family],
+        encoder: Encoder,
+        rng: random.Random,
+    ) -> None:
+        made = [(family, families.make(family, image, rng)) for family in made_from]
+        copies = [encode_decode(m.image, m.encoding) for _, m in made]
+        shots = [encode_decode(shot, ("JPEG", 92)) for shot in families.burst(image, rng, BURST_FRAMES)]
+        angle = encode_decode(families.other_angle(image, rng), ("JPEG", 92))
+        vectors = encoder.embed_images([*copies, *shots, angle])
+        frames = vectors[len(copies) : len(copies) + BURST_FRAMES]
+        self.bursts += [float(frames[i] @ frames[j]) for i in range(BURST_FRAMES) for j in range(i + 1, BURST_FRAMES)]
+        self.angles.append(float(original @ vectors[-1]))
+        for (family, _), made_copy, vector in zip(made, copies, vectors, strict=False):
+            plain = float(original @ vector)
+            angles = rotations_to_try(working.size, made_copy.size)
             # As core.rescore.orientation does: only pairs the k-NN graph stored (score >= LINK_FLOOR) are re-scored.
-            checked = name == "rotate" and plain >= LINK_FLOOR
+            checked = "rotate" in family.name and plain >= LINK_FLOOR
             rotated = rotated_vectors(encoder, _thumb(made_copy), angles) if checked else {}
-            copy_scores.append(oriented_score(plain, originals[index], rotated, angles))
-            copy_vectors.append(vector)
-            copy_owner.append(index)
-            copy_kind.append(name)
-        progress(index + 1, len(images))
-    owner = np.asarray(copy_owner)
-    across = originals @ np.stack(copy_vectors).T  # photo x copies of every photo
-    others = across[owner[None, :] != np.arange(len(images))[:, None]]
-    pairs = originals @ originals.T
-    distinct = pairs[np.triu_indices(len(images), 1)]
-    positives = np.asarray(copy_scores)
-    copy = choose_threshold(
-        Tier.COPY, positives, np.concatenate([others, distinct, np.asarray(bursts)]), target_precision
-    )
-    similar = choose_threshold(Tier.SIMILAR, np.asarray(bursts), distinct, SIMILAR_PRECISION, ceiling=copy.threshold)
-    kinds = np.asarray(copy_kind)
-    recall = {name: float(np.mean(positives[kinds == name] >= copy.threshold)) for name in COPY_TRANSFORMS}
-    return Calibration(model, len(images), target_precision, copy, similar, recall)
+            self.copy_scores.append(oriented_score(plain, original, rotated, angles))
+            self.copy_vectors.append(vector)
+            self.copy_owner.append(index)
+            self.copy_kind.append(family.kind if family.kind == "combination" else family.name)
+
+    def calibration(self, originals: np.ndarray, model: str, target_precision: float) -> Calibration:
+        count = len(originals)
+        owner = np.asarray(self.copy_owner)
+        across = originals @ np.stack(self.copy_vectors).T  # photo x copies of every photo
+        others = across[owner[None, :] != np.arange(count)[:, None]]
+        distinct = (originals @ originals.T)[np.triu_indices(count, 1)]
+        positives, bursts, angles = np.asarray(self.copy_scores), np.asarray(self.bursts), np.asarray(self.angles)
+        never = np.full(len(bursts) + len(angles), -1.0)  # distinct shutter times: never a copy, whatever the score
+        floor = float(max(others.max(initial=-1.0), distinct.max(initial=-1.0))) + UNRELATED_MARGIN
+        negatives = np.concatenate([others, distinct, never])
+        copy = choose_threshold(Tier.COPY, positives, negatives, target_precision, floor=floor)
+        similar_positives = np.concatenate([bursts, angles])
+        similar_floor = float(distinct.max(initial=-1.0)) + UNRELATED_MARGIN  # the same margin, for the same reason
+        similar = choose_threshold(
+            Tier.SIMILAR, similar_positives, distinct, SIMILAR_PRECISION, ceiling=copy.threshold, floor=similar_floor
+        )
+        kinds = np.asarray(self.copy_kind)
+        recall = {kind: float(np.mean(positives[kinds == kind] >= copy.threshold)) for kind in dict.fromkeys(kinds)}
+        above = int(np.sum(bursts >= copy.threshold))
+        return Calibration(model, count, target_precision, copy, similar, recall, above)
 
 
 def _distinct(vectors: np.ndarray, below: float | None, limit: int) -> list[int]:
@@ -295,13 +316,22 @@ def calibrate(
     sample: int = DEFAULT_SAMPLE,
     store: bool = True,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    cancel: CancelToken = NEVER_CANCELLED,
 ) -> Calibration:
-    """Calibrate `model` on this library's photos and (by default) store the thresholds."""
+    """Calibrate `model` on this library's photos and (by default) store the thresholds. A cancel stores
+    nothing (raises core.cancel.Cancelled)."""
     images = _load(sample_photos(models.catalog, 2 * sample))  # twice as many: near-duplicates are skipped
     distinct = models.threshold(model, Tier.SIMILAR) or DISTINCT_BELOW
     encoder = models.encoder(model)
     result = calibrate_images(
-        images, encoder, model, target_precision, progress=progress, distinct_below=distinct, limit=sample
+        images,
+        encoder,
+        model,
+        target_precision,
+        progress=progress,
+        distinct_below=distinct,
+        limit=sample,
+        cancel=cancel,
     )
     if result.sample < MIN_SAMPLE:
         raise ValueError(
@@ -316,10 +346,9 @@ def calibrate(
 
 
 def needs_calibration(models: ModelService, model: str) -> bool:
-    """True when the model's shipped thresholds are provisional, none was calibrated here, and the library
-    has enough photos to calibrate on."""
-    model_id = models.model_id(model)
-    if model_id is None or not models.spec(model).thresholds_provisional:
+    """True when the model has embedded this library, was not calibrated on it yet, and the library has enough
+    photos to calibrate on. Every model: shipped thresholds are fitted to other photos than a person's."""
+    if models.model_id(model) is None:
         return False
     if models.is_calibrated(model):
         return False
@@ -337,5 +366,8 @@ def describe(result: Calibration) -> list[str]:
             f"recall {choice.recall:.4f}  ({choice.positives} positive, {choice.negatives} negative pairs){note}"
         )
     recall = ", ".join(f"{name} {value:.2f}" for name, value in result.recall_by_transform.items())
-    lines.append(f"  copy recall by transform: {recall}")
+    lines.append(f"  copy recall by family: {recall}")
+    lines.append(
+        f"  burst pairs at or above the copy threshold: {result.bursts_above} (kept out by their shutter times)"
+    )
     return lines

@@ -147,6 +147,13 @@ class Files(Part):
     def by_ids(self, file_ids: Iterable[int]) -> dict[int, FileInfo]:
         return {file_id: info for file_id, (info, _) in self.with_status(file_ids).items()}
 
+    def shutter_times(self, file_ids: Iterable[int]) -> dict[int, str]:
+        """The shutter times of those of these files that carry one (core/scan/metadata.py)."""
+        rows = self.rows_in(
+            f"SELECT id, captured_at FROM files WHERE id IN ({IDS}) AND captured_at IS NOT NULL", file_ids
+        )
+        return {row["id"]: row["captured_at"] for row in rows}
+
     def present(self) -> list[FileInfo]:
         rows = self.rows(f"SELECT {_COLUMNS} FROM files WHERE status = 'present' ORDER BY id")
         return [file_info_from_row(row) for row in rows]

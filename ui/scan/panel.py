@@ -22,6 +22,7 @@ PHASE_TEXT = {
     Phase.READ: "Reading photos",
     Phase.EMBED: "Computing embeddings",
     Phase.VERIFY: "Checking rotated and cropped copies",
+    Phase.CALIBRATE: "Calibrating the thresholds on your photos",
     Phase.GROUP: "Finding near-identical pairs",
     Phase.DONE: "Finishing",
 }
@@ -44,6 +45,7 @@ def summary_text(summary: ScanSummary) -> str:
         f"{count(summary.seen, 'file')} seen: {summary.new:,} new, {summary.changed:,} changed, "
         f"{summary.unchanged:,} unchanged, {summary.moved:,} moved, {summary.removed:,} gone.\n"
         + (f"{count(summary.problems, 'file')} could not be read (see Problems)." if summary.problems else "")
+        + "".join(f"\n{line.strip()}" for line in summary.calibration[:3])
     )
 
 

@@ -1,0 +1,68 @@
+"""The copy decision and shutter times: two shots whose shutter times both exist and differ are never copies of
+each other (core/tiers/graph.py), while a copy that kept the time, or has none, joins its photo."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PIL import ImageEnhance
+
+from core.entities import ScanRequest, Tier
+from core.library import Library
+from core.models import families
+from core.tiers.clustering import Star
+from core.tiers.graph import one_moment
+from tests.images import photo
+
+SHOT = datetime(2023, 7, 14, 18, 30, 5, 250000)
+
+
+def _write(path: Path, image: object, exif: object = None, quality: int = 92) -> str:
+    data = families.encode(image, ("JPEG", quality), exif)  # type: ignore[arg-type]
+    path.write_bytes(data)
+    return str(path.resolve())
+
+
+def _copy_groups(library: Library) -> list[set[str]]:
+    return [{m.file.path for m in g.members} for g in library.groups(Tier.COPY)]
+
+
+def test_burst_frames_with_distinct_times_never_share_a_copy_group(sscd_library: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    scene = photo(3, (800, 600))
+    first = _write(folder / "frame1.jpg", scene, families.shutter_exif(SHOT, subseconds=True))
+    # The next frame of the burst, in the same second: only the sub-seconds differ. Nearly the same pixels, and
+    # the export (whole seconds only) cannot tell the frames apart: it links to both, and leads them both.
+    nearly = ImageEnhance.Brightness(scene.crop((4, 2, 800, 600)).resize((800, 600))).enhance(1.03)
+    later = SHOT.replace(microsecond=600000)
+    second = _write(folder / "frame2.jpg", nearly, families.shutter_exif(later, subseconds=True))
+    chat = _write(folder / "chat.jpg", scene.resize((400, 300)), quality=30)  # a chat app dropped the EXIF
+    export = _write(folder / "export.jpg", scene.resize((600, 450)), families.shutter_exif(SHOT, subseconds=False))
+    sscd_library.scan(ScanRequest(roots=(folder,), model="sscd", workers=1))
+    # Synthetic photos are plain: a q30 chat copy scores ~0.70 against its photo. A threshold as calibrated.
+    sscd_library.models.set_threshold("sscd", Tier.COPY, 0.6)
+
+    plain = sscd_library.models.store("sscd")
+    assert plain is not None
+    pairs = {(a, b): s for a, b, s in sscd_library.catalog.neighbours.pairs(plain.model_id, 0.0)}
+    assert max(pairs.values()) > 0.9, "the frames look alike: only their shutter times tell them apart"
+    groups = _copy_groups(sscd_library)
+    assert not any({first, second} <= group for group in groups)
+    assert any({first, chat, export} <= group for group in groups), groups
+    similar = [{m.file.path for m in g.members} for g in sscd_library.groups(Tier.SIMILAR)]
+    assert any({first, second} & group and len(group) > 1 for group in similar), "bursts stay Similar"
+
+
+def test_a_copy_without_a_time_leads_no_group_of_two_moments() -> None:
+    times = {1: "2023-07-14T18:30:05.25", 2: "2023-07-14T18:30:05.60"}  # 3 has no time: a chat copy
+    star = Star(3, ((3, 1.0), (1, 0.95), (2, 0.93)), 0.9, 0.95)
+    (kept,) = one_moment([star], times)
+    assert [member for member, _ in kept.members] == [3, 1]
+
+
+def test_equal_or_missing_times_keep_a_group() -> None:
+    times = {1: "2023-07-14T18:30:05", 2: "2023-07-14T18:30:05.60"}  # equal at the precision both carry
+    star = Star(1, ((1, 1.0), (2, 0.95), (3, 0.93)), 0.9, 0.95)
+    assert one_moment([star], times) == [star]
