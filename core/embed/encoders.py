@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
 
-__all__ = ["Encoder", "Precision", "TextEncoder", "build_encoder"]
+__all__ = ["Encoder", "Precision", "TextEncoder", "build_encoder", "encoder_batch_size"]
+
+# Images per forward pass when an encoder does not say: the models run 1.3-2x faster per image at 16 than at 1-3.
+DEFAULT_BATCH_SIZE = 16
 
 
 @runtime_checkable
@@ -26,6 +29,13 @@ class Encoder(Protocol):
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         """Float32 [n, dim], rows L2-normalised; the images are decoded RGB, EXIF orientation applied."""
         ...
+
+
+def encoder_batch_size(encoder: Encoder) -> int:
+    """How many images the encoder runs per forward pass (its `batch_size`): callers that feed it images from many
+    files or pairs hand it this many at a time, so that no call runs a part-filled batch."""
+    size = getattr(encoder, "batch_size", None)
+    return size if isinstance(size, int) and size > 0 else DEFAULT_BATCH_SIZE
 
 
 @runtime_checkable

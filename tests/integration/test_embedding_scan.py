@@ -64,7 +64,7 @@ def test_cancel_mid_embedding_then_resume(
         return done
 
     monkeypatch.setattr(core.scan.pipeline, "COMMIT_EVERY_FILES", 4)
-    monkeypatch.setattr(core.vectors.store, "DEFAULT_BATCH", 4)
+    monkeypatch.setattr(tiny_library.models.encoder(MODEL), "batch_size", 4)  # the stage embeds the encoder's batch
     monkeypatch.setattr(EmbeddingStage, "flush", flush_then_cancel)
     first = scan(tiny_library, folder, cancel=token)
     assert first.cancelled  # type: ignore[attr-defined]
