@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
 
-__all__ = ["Encoder", "Precision", "TextEncoder", "build_encoder", "encoder_batch_size"]
+    from core.scan.decode import PrepareImage
+
+__all__ = ["Encoder", "Precision", "TextEncoder", "build_encoder", "encoder_batch_size", "encoder_input_preparation"]
 
 # Images per forward pass when an encoder does not say: the models run 1.3-2x faster per image at 16 than at 1-3.
 DEFAULT_BATCH_SIZE = 16
@@ -36,6 +38,13 @@ def encoder_batch_size(encoder: Encoder) -> int:
     files or pairs hand it this many at a time, so that no call runs a part-filled batch."""
     size = getattr(encoder, "batch_size", None)
     return size if isinstance(size, int) and size > 0 else DEFAULT_BATCH_SIZE
+
+
+def encoder_input_preparation(encoder: Encoder) -> PrepareImage | None:
+    """The encoder's fitting of a photo to its input (its `input_preparation`), where it has one that can run in
+    another process (picklable, no model state): the scan's decoders then do it. None: the encoder fits any image."""
+    prepare = getattr(encoder, "input_preparation", None)
+    return prepare if callable(prepare) else None
 
 
 @runtime_checkable

@@ -10,6 +10,7 @@ Each spec says its square side (`input_size`) and how a photo is fitted into it 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,9 @@ class OnnxSscdEncoder:
         self.device = "cpu"
         self.batch_size = batch_size
         self.model_id = make_model_id(spec.name, weights_identity, onnx_preprocessing(spec), "onnx")
+        # The decoders may fit each photo to the input (core/scan/pipeline.py): `_pixels` then gets squares of the
+        # right side, which Pillow's resize returns unchanged.
+        self.input_preparation = partial(square_uint8_image, side=spec.input_size, mode=spec.onnx_resize)
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         if not images:

@@ -12,6 +12,7 @@ from core.embed.encoders import Encoder
 from core.entities import Phase
 from core.rescore.crops import THUMBNAILS_KEPT, check_crops
 from core.rescore.orientation import check_rotations, thumbnail_image
+from core.scan.decode import PrepareImage
 from core.scan.pipeline import StageReport
 from core.store.catalog import Catalog
 from core.vectors.store import EmbeddingStore
@@ -31,6 +32,9 @@ class RescoreStage:
 
     def files_needing_images(self, catalog: Catalog) -> set[int]:
         return set()
+
+    def image_preparation(self) -> PrepareImage | None:
+        return None  # it takes no images
 
     def accept(self, catalog: Catalog, file_id: int, image: Image.Image) -> None:
         return None

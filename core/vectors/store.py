@@ -15,8 +15,9 @@ import numpy as np
 from PIL import Image
 
 from core.cancel import CancelToken
-from core.embed.encoders import Encoder, encoder_batch_size
+from core.embed.encoders import Encoder, encoder_batch_size, encoder_input_preparation
 from core.entities import Phase
+from core.scan.decode import PrepareImage
 from core.scan.pipeline import StageReport
 from core.store.catalog import Catalog
 from core.vectors.index import VectorIndex
@@ -202,6 +203,9 @@ class EmbeddingStage:
 
     def files_needing_images(self, catalog: Catalog) -> set[int]:
         return self.store.missing_file_ids()
+
+    def image_preparation(self) -> PrepareImage | None:
+        return encoder_input_preparation(self.encoder)
 
     def accept(self, catalog: Catalog, file_id: int, image: Image.Image) -> None:
         self.pending.append((file_id, image))
