@@ -1,9 +1,9 @@
 """The re-checks' images embedded together in full batches of the encoder's size.
 
 A re-check embeds one to three rotations of a file, or two images of a pair; one encoder call each would run the
-model at batch 1-3, where onnxruntime's fixed cost per call dominates (see core/embed/encoders.py
-`encoder_batch_size`). Queued here, the images of many files or pairs share each call, and every key's vectors
-come back once all of its images are embedded.
+model at batch 1-3, where each image costs about a quarter more than at 16 (core/embed/encoders.py
+DEFAULT_BATCH_SIZE). Queued here, the images of many files or pairs share each call, and every key's vectors come
+back once all of its images are embedded.
 """
 
 from __future__ import annotations

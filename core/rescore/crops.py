@@ -22,7 +22,7 @@ from PIL import Image
 from core.cancel import CancelToken
 from core.embed.encoders import Encoder
 from core.rescore.batches import BatchedEmbedder
-from core.rescore.containment import Placement, find_inside
+from core.rescore.containment import Detail, DetailCache, Placement, detail, find_inside
 from core.rescore.orientation import ThumbnailSource, taken_at_different_moments, thumbnail_image
 from core.scan.pipeline import StageReport
 from core.store.catalog import Catalog
@@ -35,11 +35,13 @@ COMMIT_EVERY = 32
 THUMBNAILS_KEPT = 256  # decoded 256 px thumbnails, ~0.2 MB each
 
 
-def placement_between(image_a: Image.Image, image_b: Image.Image) -> tuple[Placement, Image.Image, Image.Image]:
+def placement_between(
+    image_a: Image.Image, image_b: Image.Image, details: Detail = detail
+) -> tuple[Placement, Image.Image, Image.Image]:
     """The better of "b inside a" and "a inside b", with (outer, inner) in that order."""
     best: tuple[Placement, Image.Image, Image.Image] | None = None
     for outer, inner in ((image_a, image_b), (image_b, image_a)):
-        found = find_inside(outer, inner)
+        found = find_inside(outer, inner, details=details)
         if found is not None and (best is None or found.correlation > best[0].correlation):
             best = (found, outer, inner)
     if best is None:  # both flat: nothing to align, the plain score stands
@@ -47,10 +49,12 @@ def placement_between(image_a: Image.Image, image_b: Image.Image) -> tuple[Place
     return best
 
 
-def aligned_images(image_a: Image.Image, image_b: Image.Image) -> tuple[Image.Image, Image.Image] | None:
+def aligned_images(
+    image_a: Image.Image, image_b: Image.Image, details: Detail = detail
+) -> tuple[Image.Image, Image.Image] | None:
     """(the region of the outer photo the inner one was found in, the inner photo), or None when neither photo lies
     inside the other."""
-    placement, outer, inner = placement_between(image_a, image_b)
+    placement, outer, inner = placement_between(image_a, image_b, details)
     if placement.correlation < MIN_CORRELATION:
         return None
     return placement.crop(outer), inner
@@ -75,6 +79,7 @@ def check_crops(
     # Pairs come in file order, so a file's thumbnail is mostly wanted again soon: decode it once while it is.
     thumbnail = thumbnails or lru_cache(maxsize=THUMBNAILS_KEPT)(partial(thumbnail_image, catalog))
     embedder: BatchedEmbedder[int] = BatchedEmbedder(encoder)
+    details = DetailCache()
     rows: list[tuple[int, int, float]] = []
 
     def scored(completed: list[tuple[int, np.ndarray]]) -> None:
@@ -88,7 +93,7 @@ def check_crops(
         images = None
         if not taken_at_different_moments(files.get(a), files.get(b)):
             image_a, image_b = thumbnail(a), thumbnail(b)
-            images = aligned_images(image_a, image_b) if image_a and image_b else None
+            images = aligned_images(image_a, image_b, details) if image_a and image_b else None
         if images is None:
             rows.append((a, b, score))
         else:
