@@ -10,11 +10,13 @@ Each spec says its square side (`input_size`) and how a photo is fitted into it 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.embed.encoders import DEFAULT_BATCH_SIZE
 from core.embed.registry import ModelSpec, OnnxResize
 from core.embed.runtime import physical_core_count
 from core.embed.vectors_id import l2_normalise, make_model_id
@@ -41,7 +43,9 @@ def onnx_preprocessing(spec: ModelSpec) -> dict[str, object]:
 
 
 class OnnxSscdEncoder:
-    def __init__(self, spec: ModelSpec, model_path: Path, weights_identity: str, batch_size: int = 8) -> None:
+    def __init__(
+        self, spec: ModelSpec, model_path: Path, weights_identity: str, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -53,6 +57,9 @@ class OnnxSscdEncoder:
         self.device = "cpu"
         self.batch_size = batch_size
         self.model_id = make_model_id(spec.name, weights_identity, onnx_preprocessing(spec), "onnx")
+        # The decoders may fit each photo to the input (core/scan/pipeline.py): `_pixels` then gets squares of the
+        # right side, which Pillow's resize returns unchanged.
+        self.input_preparation = partial(square_uint8_image, side=spec.input_size, mode=spec.onnx_resize)
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         if not images:
@@ -85,7 +92,7 @@ def square_uint8_image(image: Image.Image, side: int, mode: OnnxResize = "stretc
 
 def build_sscd_encoder(spec: ModelSpec, weights: ResolvedWeights, device: str, overrides: dict[str, object]) -> Encoder:
     """weights: an imported file or the int8 ONNX export a package ships (spec.packaged), already resolved."""
-    batch_size = int(str(overrides.pop("batch_size", 8)))
+    batch_size = int(str(overrides.pop("batch_size", DEFAULT_BATCH_SIZE)))
     path = weights.require().path
     assert path is not None  # SSCD is not on the Hugging Face hub: resolved weights are a file
     if path.suffix.lower() == ".onnx":

@@ -11,6 +11,8 @@ cross-correlation (computed for all positions at once with FFTs, local statistic
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,14 +45,42 @@ def detail(image: Image.Image, width: int) -> np.ndarray:
     return np.asarray(gray, dtype=np.float32) - np.asarray(blurred, dtype=np.float32)
 
 
-def find_inside(outer: Image.Image, inner: Image.Image, scales: tuple[float, ...] = SCALES) -> Placement | None:
-    """The best placement of `inner` inside `outer` over the scales (inner's width / outer's width)."""
-    big = detail(outer, SIDE)
+Detail = Callable[[Image.Image, int], np.ndarray]
+
+
+class DetailCache:
+    """`detail` of the images asked about last, by identity: the crop check searches a file that is in several pairs
+    at the same 25 widths each time, and computing them was half of its search (resize and blur)."""
+
+    def __init__(self, images: int = 64) -> None:
+        self.images = images  # ~0.7 MB of arrays each
+        self._by_image: OrderedDict[int, tuple[Image.Image, dict[int, np.ndarray]]] = OrderedDict()
+
+    def __call__(self, image: Image.Image, width: int) -> np.ndarray:
+        entry = self._by_image.get(id(image))
+        if entry is None or entry[0] is not image:  # the image itself is kept, so its id is not reused meanwhile
+            entry = (image, {})
+            self._by_image[id(image)] = entry
+            if len(self._by_image) > self.images:
+                self._by_image.popitem(last=False)
+        self._by_image.move_to_end(id(image))
+        widths = entry[1]
+        if width not in widths:
+            widths[width] = detail(image, width)
+        return widths[width]
+
+
+def find_inside(
+    outer: Image.Image, inner: Image.Image, scales: tuple[float, ...] = SCALES, details: Detail = detail
+) -> Placement | None:
+    """The best placement of `inner` inside `outer` over the scales (inner's width / outer's width). details:
+    `detail` itself or a DetailCache (the arrays are only read)."""
+    big = details(outer, SIDE)
     spectrum = np.fft.rfft2(big)
     sums, squares = _integral(big), _integral(big * big)
     best: Placement | None = None
     for scale in scales:
-        template = detail(inner, max(8, round(SIDE * scale)))
+        template = details(inner, max(8, round(SIDE * scale)))
         th, tw = template.shape
         if th > big.shape[0] or tw > big.shape[1]:
             continue

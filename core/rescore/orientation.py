@@ -9,12 +9,14 @@ the link floor, below the copy threshold) is scored again from the stored 256 px
 turned by 90 and 270 degrees when the two photos have opposite orientations, else by 180 degrees, against
 the other photo's stored vector. A rotated copy then scores 0.79-0.99 (median 0.96); the best of the plain and
 the rotated score is stored under the model's source plus `#oriented`, which `core.tiers.graph` reads. Each file
-is embedded at most once per rotation, only when it has a pair in the band.
+is embedded at most once per rotation, only when it has a pair in the band; the rotations of many files share each
+encoder call (core/rescore/batches.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 from PIL import Image
@@ -22,6 +24,7 @@ from PIL import Image
 from core.cancel import CancelToken
 from core.embed.encoders import Encoder
 from core.entities import FileInfo
+from core.rescore.batches import BatchedEmbedder
 from core.scan.decode import decode_image
 from core.scan.metadata import shutter_times_differ
 from core.scan.pipeline import StageReport
@@ -41,9 +44,15 @@ def rotations_to_try(size_a: tuple[int, int], size_b: tuple[int, int]) -> tuple[
     return _ROTATIONS_SWAPPED if landscape_a != landscape_b else _ROTATIONS_SAME
 
 
+ThumbnailSource = Callable[[int], Image.Image | None]
+
+
+def rotations_of(image: Image.Image, angles: Sequence[int]) -> list[Image.Image]:
+    return [image.rotate(angle, expand=True) for angle in angles]
+
+
 def rotated_vectors(encoder: Encoder, image: Image.Image, angles: Sequence[int]) -> dict[int, np.ndarray]:
-    images = [image.rotate(angle, expand=True) for angle in angles]
-    return dict(zip(angles, encoder.embed_images(images), strict=True))
+    return dict(zip(angles, encoder.embed_images(rotations_of(image, angles)), strict=True))
 
 
 def oriented_score(
@@ -78,8 +87,10 @@ def check_rotations(
     band_high: float,
     cancel: CancelToken | None = None,
     progress: StageReport | None = None,
+    thumbnails: ThumbnailSource | None = None,
 ) -> int:
-    """Re-score every unchecked pair in [LINK_FLOOR, band_high) with the newer photo rotated; returns how many."""
+    """Re-score every unchecked pair in [LINK_FLOOR, band_high) with the newer photo rotated; returns how many.
+    thumbnails: decoded thumbnails by file id (RescoreStage shares one cache with the crop check)."""
     source = store.model_id
     pairs = catalog.neighbours.unchecked(source, source + ORIENTED_SUFFIX, LINK_FLOOR, band_high)
     if not pairs:
@@ -91,18 +102,10 @@ def check_rotations(
     for a, b, _ in pairs:
         if not taken_at_different_moments(files.get(a), files.get(b)):
             wanted.setdefault(b, set()).update(rotations_to_try(sizes[a], sizes[b]))
+    thumbnail = thumbnails or partial(thumbnail_image, catalog)
+    rotated = _embed_rotations(wanted, encoder, thumbnail, cancel, progress, files)
     file_ids, vectors = store.vectors(ids)
     vector_of = {int(f): v for f, v in zip(file_ids, vectors, strict=True)}
-    rotated: dict[int, dict[int, np.ndarray]] = {}
-    for done, (file_id, angles) in enumerate(wanted.items()):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        if progress is not None:
-            progress(done, len(wanted), files[file_id].path)
-        thumb = thumbnail_image(catalog, file_id)
-        rotated[file_id] = rotated_vectors(encoder, thumb, sorted(angles)) if thumb else {}
-    if progress is not None:
-        progress(len(wanted), len(wanted), "")
     rows = [
         (a, b, oriented_score(s, vector_of[a], rotated.get(b, {}), rotations_to_try(sizes[a], sizes[b])))
         for a, b, s in pairs
@@ -111,3 +114,34 @@ def check_rotations(
     with catalog.transaction():
         catalog.neighbours.add(source + ORIENTED_SUFFIX, rows)
     return len(rows)
+
+
+def _embed_rotations(
+    wanted: dict[int, set[int]],
+    encoder: Encoder,
+    thumbnail: ThumbnailSource,
+    cancel: CancelToken | None,
+    progress: StageReport | None,
+    files: dict[int, FileInfo],
+) -> dict[int, dict[int, np.ndarray]]:
+    """The vectors of each wanted file's thumbnail turned by each of its angles (none for a file without a
+    readable thumbnail), embedded in full batches across files."""
+    embedder: BatchedEmbedder[int] = BatchedEmbedder(encoder)
+    rotated: dict[int, dict[int, np.ndarray]] = {}
+
+    def keep(completed: list[tuple[int, np.ndarray]]) -> None:
+        for file_id, vectors in completed:
+            rotated[file_id] = dict(zip(sorted(wanted[file_id]), vectors, strict=True))
+
+    for done, (file_id, angles) in enumerate(wanted.items()):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if progress is not None:
+            progress(done, len(wanted), files[file_id].path)
+        thumb = thumbnail(file_id)
+        if thumb is not None:  # else its pairs keep their plain score
+            keep(embedder.add(file_id, rotations_of(thumb, sorted(angles))))
+    keep(embedder.finish())
+    if progress is not None:
+        progress(len(wanted), len(wanted), "")
+    return rotated

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+from functools import lru_cache, partial
+
 from PIL import Image
 
 from core.cancel import CancelToken
 from core.embed.encoders import Encoder
 from core.entities import Phase
-from core.rescore.crops import check_crops
-from core.rescore.orientation import check_rotations
+from core.rescore.crops import THUMBNAILS_KEPT, check_crops
+from core.rescore.orientation import check_rotations, thumbnail_image
+from core.scan.decode import PrepareImage
 from core.scan.pipeline import StageReport
 from core.store.catalog import Catalog
 from core.vectors.store import EmbeddingStore
@@ -30,6 +33,9 @@ class RescoreStage:
     def files_needing_images(self, catalog: Catalog) -> set[int]:
         return set()
 
+    def image_preparation(self) -> PrepareImage | None:
+        return None  # it takes no images
+
     def accept(self, catalog: Catalog, file_id: int, image: Image.Image) -> None:
         return None
 
@@ -37,6 +43,8 @@ class RescoreStage:
         return 0
 
     def finish(self, catalog: Catalog, cancel: CancelToken, report: StageReport) -> None:
-        check_rotations(catalog, self.encoder, self.store, self.rotation_band_high, cancel, report)
+        # Both checks read the same files' thumbnails: each is decoded once while it is kept.
+        thumbnails = lru_cache(maxsize=THUMBNAILS_KEPT)(partial(thumbnail_image, catalog))
+        check_rotations(catalog, self.encoder, self.store, self.rotation_band_high, cancel, report, thumbnails)
         if self.copy_threshold is not None:
-            check_crops(catalog, self.encoder, self.store, self.copy_threshold, cancel, report)
+            check_crops(catalog, self.encoder, self.store, self.copy_threshold, cancel, report, thumbnails)

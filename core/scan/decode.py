@@ -9,6 +9,7 @@ import errno
 import io
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -94,16 +95,27 @@ class ReadFailure:
 @dataclass(frozen=True)
 class DecodeOutcome:
     decoded: DecodedFile
-    work_image: Image.Image | None
+    work_image: Image.Image | None  # prepared, when read_and_decode was given a preparation
+
+
+# What the scan's stages do first to each working image (e.g. the model's resize), done where it was decoded.
+PrepareImage = Callable[[Image.Image], Image.Image]
 
 
 Outcome = DecodeOutcome | HashedOnly | ReadFailure
 
 
 def read_and_decode(
-    path: str, size: int, mtime_ns: int, known_hashes: frozenset[str] = frozenset(), keep_image: bool = False
+    path: str,
+    size: int,
+    mtime_ns: int,
+    known_hashes: frozenset[str] = frozenset(),
+    keep_image: bool = False,
+    prepare: PrepareImage | None = None,
 ) -> Outcome:
-    """Never raises for a bad file: every failure comes back as a ReadFailure with a reason."""
+    """Never raises for a bad file: every failure comes back as a ReadFailure with a reason. With keep_image, the
+    outcome carries the working image, passed through `prepare` when given (thumbnail and hashes are made from the
+    working image either way)."""
     try:
         data = read_user_file(path)
         digest = content_hash(data)
@@ -111,7 +123,8 @@ def read_and_decode(
             return HashedOnly(path, len(data), mtime_ns, digest)
         image, info = decode_image(data, PurePath(path).suffix.lower())
         decoded = _derive(path, len(data), mtime_ns, digest, image, info)
-        return DecodeOutcome(decoded, image if keep_image else None)
+        kept = (prepare(image) if prepare is not None else image) if keep_image else None
+        return DecodeOutcome(decoded, kept)
     except DecodeError as error:
         return ReadFailure(Problem(path, error.code, error.reason), size, mtime_ns, error.transient)
     except Exception as error:  # a decoder bug must not stop the scan either

@@ -27,7 +27,7 @@ from core.cancel import NEVER_CANCELLED, Cancelled, CancelToken
 from core.entities import Phase, Problem, ScanProgress, ScanRequest, ScanSummary
 from core.pathrules import path_rules
 from core.places import canonical_roots, distinct_paths, is_inside
-from core.scan.decode import DecodeOutcome, HashedOnly, Outcome, ReadFailure, read_and_decode
+from core.scan.decode import DecodeOutcome, HashedOnly, Outcome, PrepareImage, ReadFailure, read_and_decode
 from core.scan.metadata import META_VERSION, refresh_metadata
 from core.scan.perceptual import update_phash_neighbours
 from core.scan.walk import Enumeration, FileEntry, WalkOptions, enumerate_files
@@ -61,6 +61,10 @@ class ScanStage(Protocol):
 
     def files_needing_images(self, catalog: Catalog) -> set[int]:
         """Unchanged files that still need an image (e.g. no vector for the active model yet)."""
+
+    def image_preparation(self) -> PrepareImage | None:
+        """What the stage does first to each working image (e.g. the model's resize to its input), for the
+        decoders to do before they send it: picklable, and the same for every image. None: any image will do."""
 
     def accept(self, catalog: Catalog, file_id: int, image: Image.Image) -> None: ...
 
@@ -225,15 +229,23 @@ class Scanner:
         if not jobs:
             return
         gone = frozenset(self.catalog.files.gone_hashes())
-        keep_image = bool(self.stages)
+        keep_image, prepare = bool(self.stages), self.image_preparation()
         batch = _Batch(self, scan_id, counts)
         eta = _Eta(len(jobs))
+        outcomes = _run_jobs(jobs, gone, keep_image, workers, self.cancel, prepare)
         try:
-            for done, (job, outcome) in enumerate(_run_jobs(jobs, gone, keep_image, workers, self.cancel), start=1):
+            for done, (job, outcome) in enumerate(outcomes, start=1):
                 batch.add(job, outcome)
                 self.progress.emit(ScanProgress(Phase.READ, done, len(jobs), eta.remaining(done), job.path))
         finally:
             batch.commit(final=True)  # cancelled or not, what was read is kept
+
+    def image_preparation(self) -> PrepareImage | None:
+        """The one preparation the stages ask for, done in the decoders: the scan's thread then receives the model's
+        input instead of the larger working image (a fifth of the bytes through the pipe at 224 px) and spends no
+        time resizing it while the decoders wait for their next files. None when the stages ask for none or differ."""
+        asked = {prepare for stage in self.stages if (prepare := stage.image_preparation()) is not None}
+        return asked.pop() if len(asked) == 1 else None
 
     def _stage_reporter(self, phase: Phase) -> StageReport:
         """Progress with an ETA that starts again whenever the stage moves on to another step (a new total, or
@@ -287,8 +299,8 @@ class _Batch:
         self.pending.clear()
         self.last_commit = time.monotonic()
         if retries:  # a second new copy of a moved file's bytes: decode it after all (in a decoder process too)
-            keep_image = bool(self.scanner.stages)
-            self.pending.extend(_run_jobs(retries, frozenset(), keep_image, 1, NEVER_CANCELLED))
+            keep_image, prepare = bool(self.scanner.stages), self.scanner.image_preparation()
+            self.pending.extend(_run_jobs(retries, frozenset(), keep_image, 1, NEVER_CANCELLED, prepare))
         for stage in self.scanner.stages:
             for file_id, image in images:
                 stage.accept(self.catalog, file_id, image)
@@ -363,13 +375,15 @@ def _start_method() -> str:
     return "spawn"
 
 
-# Hashes of files marked gone, set once per worker process: a new path with these bytes is a moved file.
+# Set once per worker process: hashes of files marked gone (a new path with these bytes is a moved file), and what
+# is done to each kept working image before it is sent (ScanStage.image_preparation).
 _gone_hashes: frozenset[str] = frozenset()
+_prepare: PrepareImage | None = None
 
 
-def _init_worker(gone: frozenset[str]) -> None:
-    global _gone_hashes
-    _gone_hashes = gone
+def _init_worker(gone: frozenset[str], prepare: PrepareImage | None) -> None:
+    global _gone_hashes, _prepare
+    _gone_hashes, _prepare = gone, prepare
 
 
 JobArgs = tuple[str, int, int, str | None, bool]
@@ -377,7 +391,7 @@ JobArgs = tuple[str, int, int, str | None, bool]
 
 def _read_job(path: str, size: int, mtime_ns: int, old_hash: str | None, keep_image: bool) -> Outcome:
     known = _gone_hashes | {old_hash} if old_hash else _gone_hashes
-    return read_and_decode(path, size, mtime_ns, known, keep_image)
+    return read_and_decode(path, size, mtime_ns, known, keep_image, _prepare)
 
 
 def _job_args(job: ReadJob, keep_image: bool) -> JobArgs:
@@ -397,12 +411,12 @@ _READY = "ready"
 _PR_SET_PDEATHSIG = 1
 
 
-def _worker_main(conn: Connection, parent_pid: int, gone: frozenset[str]) -> None:
+def _worker_main(conn: Connection, parent_pid: int, gone: frozenset[str], prepare: PrepareImage | None) -> None:
     """A decoder process: answers each file it is sent with its Outcome, one message per file, in order; the
     parent therefore knows which file a decoder that died or hung was working on."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scan's to handle: it stops the decoders
-    _init_worker(gone)
+    _init_worker(gone, prepare)
     conn.send(_READY)
     while True:
         try:
@@ -451,11 +465,11 @@ class _Pending:
 class _Decoder:
     """One worker process and the files sent to it that it has not answered yet, in the order it works on them."""
 
-    def __init__(self, gone: frozenset[str]) -> None:
+    def __init__(self, gone: frozenset[str], prepare: PrepareImage | None) -> None:
         context: Any = multiprocessing.get_context(_start_method())  # typeshed: only its subclasses have Process
         parent_end, child_end = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(child_end, os.getpid(), gone), name="twinlens-decoder", daemon=True
+            target=_worker_main, args=(child_end, os.getpid(), gone, prepare), name="twinlens-decoder", daemon=True
         )
         self.process.start()
         child_end.close()  # only the worker holds its end: its death then reads as the end of the pipe here
@@ -492,10 +506,18 @@ class _DecoderPool:
     reason; the files queued behind it are sent again, and a new decoder takes its place. A file that crashed a
     decoder is tried once more, alone, before it is blamed (the OOM killer may have picked the wrong process)."""
 
-    def __init__(self, jobs: list[ReadJob], gone: frozenset[str], keep_image: bool, workers: int | None) -> None:
+    def __init__(
+        self,
+        jobs: list[ReadJob],
+        gone: frozenset[str],
+        keep_image: bool,
+        workers: int | None,
+        prepare: PrepareImage | None = None,
+    ) -> None:
         self.queue = deque(_Pending(job) for job in jobs)
         self.gone = gone
         self.keep_image = keep_image
+        self.prepare = prepare
         self.size = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
         # A few files per message keep the scan's own process from spending ~1 ms per file on the pipeline,
         # taken from the cores the workers decode on; one file per message while there are few.
@@ -510,7 +532,7 @@ class _DecoderPool:
         while self.queue or any(d.held for d in self.decoders):
             cancel.raise_if_cancelled()
             while self.queue and len(self.decoders) < self.size:
-                self.decoders.append(_Decoder(self.gone))
+                self.decoders.append(_Decoder(self.gone, self.prepare))
             self._feed()
             deadline = min(d.deadline() for d in self.decoders)
             timeout = min(POLL_SECONDS, max(0.0, deadline - time.monotonic()))
@@ -604,13 +626,18 @@ def _crash_reason(exitcode: int | None) -> str:
 
 
 def _run_jobs(
-    jobs: list[ReadJob], gone: frozenset[str], keep_image: bool, workers: int | None, cancel: CancelToken
+    jobs: list[ReadJob],
+    gone: frozenset[str],
+    keep_image: bool,
+    workers: int | None,
+    cancel: CancelToken,
+    prepare: PrepareImage | None = None,
 ) -> Iterator[tuple[ReadJob, Outcome]]:
     """Every file is read and decoded in a supervised worker process, a scan of one file too: a codec that
     crashes then costs a problem report, never the app."""
     if not jobs:
         return
-    pool = _DecoderPool(jobs, gone, keep_image, workers)
+    pool = _DecoderPool(jobs, gone, keep_image, workers, prepare)
     try:
         yield from pool.run(cancel)
     finally:

@@ -15,14 +15,14 @@ import numpy as np
 from PIL import Image
 
 from core.cancel import CancelToken
-from core.embed.encoders import Encoder
+from core.embed.encoders import Encoder, encoder_batch_size, encoder_input_preparation
 from core.entities import Phase
+from core.scan.decode import PrepareImage
 from core.scan.pipeline import StageReport
 from core.store.catalog import Catalog
 from core.vectors.index import VectorIndex
 
 VECTOR_DTYPE = np.float16
-DEFAULT_BATCH = 16
 # Each new file is linked to this many nearest neighbours; pairs below the floor are not worth storing.
 DEFAULT_K = 16
 LINK_FLOOR = 0.5
@@ -195,13 +195,17 @@ class EmbeddingStage:
     ) -> None:
         self.encoder = encoder
         self.store = store
-        self.batch_size = batch_size or DEFAULT_BATCH
+        # The encoder's own batch: a larger one would be split into a full and a part-filled forward pass.
+        self.batch_size = batch_size or encoder_batch_size(encoder)
         self.pending: list[tuple[int, Image.Image]] = []
         self.cancel = cancel
         self.neighbours = DEFAULT_K
 
     def files_needing_images(self, catalog: Catalog) -> set[int]:
         return self.store.missing_file_ids()
+
+    def image_preparation(self) -> PrepareImage | None:
+        return encoder_input_preparation(self.encoder)
 
     def accept(self, catalog: Catalog, file_id: int, image: Image.Image) -> None:
         self.pending.append((file_id, image))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from PIL import Image
 
-from core.rescore.containment import find_inside
+from core.rescore.containment import DetailCache, find_inside
 from core.rescore.crops import MIN_CORRELATION, placement_between
 from tests.images import photo
 
@@ -46,3 +47,28 @@ def test_unrelated_photos_do_not_match() -> None:
 def test_a_flat_picture_has_no_placement() -> None:
     flat = Image.new("RGB", (300, 200), (120, 130, 140))
     assert find_inside(photo(12), flat) is None
+
+
+def test_cached_details_give_the_same_placement_and_are_computed_once_per_image_and_width(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import core.rescore.containment as containment
+
+    original = photo(12, (800, 600))
+    cropped = _crop(original, (0.1, 0.05, 0.9, 0.85))
+    plain = placement_between(original, cropped)[0]
+    computed: list[tuple[int, int]] = []
+    real_detail = containment.detail
+
+    def counting(image: Image.Image, width: int) -> object:
+        computed.append((id(image), width))
+        return real_detail(image, width)
+
+    monkeypatch.setattr(containment, "detail", counting)
+    details = DetailCache(images=2)
+    for _ in range(3):
+        assert placement_between(original, cropped, details)[0] == plain
+    assert len(computed) == len(set(computed)), "each image's detail at each width is computed once"
+    placement_between(photo(13), photo(14), details)  # two other images push both out of a cache of two
+    placement_between(original, cropped, details)
+    assert len(computed) > len(set(computed))

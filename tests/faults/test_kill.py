@@ -36,7 +36,7 @@ import pytest
 from PIL import Image, ImageOps
 
 import core
-from core.vectors.store import DEFAULT_BATCH
+from core.embed.encoders import DEFAULT_BATCH_SIZE
 
 REPO = Path(core.__file__).resolve().parents[1]
 PHOTOS, ROTATED, CROPPED = 66, 2, 2  # more than a batch commit (64 files): the read phase commits partway
@@ -244,7 +244,7 @@ def _hit(scan: Scan, library: Path) -> str:
         snapshot = _snapshot(library)
         waiting = sum(1 for row in snapshot.rows.values() if row[-1] == "present") - len(snapshot.vectors)
         all_decoded = scan.total > 0 and scan.done >= scan.total
-        return "embed" if waiting >= DEFAULT_BATCH or (all_decoded and waiting > 0) else "read"
+        return "embed" if waiting >= DEFAULT_BATCH_SIZE or (all_decoded and waiting > 0) else "read"
     if last == "group":
         return "group" if "verify" in scan.phases else "link"  # GROUP 0/0 is announced just before linking
     return PHASE_LABELS.get(last, last)

@@ -64,7 +64,7 @@ def test_cancel_mid_embedding_then_resume(
         return done
 
     monkeypatch.setattr(core.scan.pipeline, "COMMIT_EVERY_FILES", 4)
-    monkeypatch.setattr(core.vectors.store, "DEFAULT_BATCH", 4)
+    monkeypatch.setattr(tiny_library.models.encoder(MODEL), "batch_size", 4)  # the stage embeds the encoder's batch
     monkeypatch.setattr(EmbeddingStage, "flush", flush_then_cancel)
     first = scan(tiny_library, folder, cancel=token)
     assert first.cancelled  # type: ignore[attr-defined]
@@ -289,3 +289,32 @@ def test_re_checks_skip_pairs_whose_shutter_times_differ(tiny_library: Library, 
     assert check_rotations(catalog, Counting(), store, band_high=1.01) == 3  # type: ignore[arg-type]
     # Only the pair with one shutter time is re-scored: one file embedded once (both others: 2 calls).
     assert len(rotated) == 1, rotated
+
+
+def test_decoders_fit_photos_to_the_copy_model_input_and_the_vectors_stay_the_same(
+    sscd_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decoders resize each photo to SSCD's 320 px square (the scan's thread gets the small image), and the
+    stored vectors are those of the working image fitted by the encoder itself."""
+    from core.scan.decode import decode_user_file
+
+    folder = tmp_path / "photos"
+    paths = make_folder(folder, 5)
+    received: list[tuple[int, int]] = []
+    real_accept = EmbeddingStage.accept
+
+    def recording(self: EmbeddingStage, catalog: object, file_id: int, image: Image.Image) -> None:
+        received.append(image.size)
+        real_accept(self, catalog, file_id, image)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(EmbeddingStage, "accept", recording)
+    scan(sscd_library, folder, model="sscd")
+    assert received == [(320, 320)] * 5
+    store = sscd_library.models.store("sscd")
+    assert store is not None
+    ids, stored = store.vectors()
+    by_path = {f.id: f.path for f in sscd_library.catalog.files.present()}
+    working = [decode_user_file(by_path[int(i)])[0] for i in ids]
+    assert sorted(by_path.values()) == sorted(map(str, paths))
+    expected = sscd_library.models.encoder("sscd").embed_images(working)
+    np.testing.assert_allclose(stored, expected, atol=2e-3)  # stored as float16
