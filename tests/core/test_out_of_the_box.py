@@ -71,3 +71,34 @@ def test_cli_scan_with_no_weights_anywhere_runs_model_free(
     assert main(["scan", str(folder), "--library", str(tmp_path / "lib"), "--workers", "1", "--quiet"]) == 0
     out, err = capsys.readouterr()
     assert "embedded 0" in out and "exact and perceptual duplicates only" in err
+
+
+def test_cli_scan_without_model_groups_a_captioned_copy_and_a_15_percent_crop_with_their_photo(
+    tmp_path: Path, bench_photos: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's check, on a real photo: a fresh home, `twinlens scan DIR` with no model flag, then the
+    groups the Review shows (`groups --json`, no --tier) put the photo, its captioned copy and its crop together."""
+    from PIL import ImageDraw
+
+    folder, library_dir = tmp_path / "photos", str(tmp_path / "lib")
+    folder.mkdir()
+    with Image.open(bench_photos / "debian_opencv_doc" / "orange.jpg") as source:
+        photo = source.convert("RGB")
+    photo.save(folder / "orange.jpg", quality=92)
+    captioned = photo.copy()
+    width, height = captioned.size
+    draw = ImageDraw.Draw(captioned)
+    draw.rectangle((0, int(height * 0.85), width, height), fill=(20, 20, 20))
+    draw.text((int(width * 0.05), int(height * 0.88)), "Sunday market, best oranges in town!", fill=(255, 255, 255))
+    captioned.save(folder / "orange captioned.jpg", quality=85)
+    # 15 % cut away: 15 % of the width from the left, 15 % of the height from the top.
+    photo.crop((int(width * 0.15), int(height * 0.15), width, height)).save(folder / "orange crop.jpg", quality=90)
+    for seed in range(3):
+        save_photo(folder / f"other_{seed}.jpg", seed, (800, 600), quality=90)
+
+    assert main(["scan", str(folder), "--library", library_dir, "--workers", "1"]) == 0
+    assert "embedding with sscd" in capsys.readouterr().err
+    assert main(["groups", "--json", "--library", library_dir]) == 0
+    groups = json.loads(capsys.readouterr().out)["groups"]
+    names = [sorted(Path(f["path"]).name for f in group["files"]) for group in groups]
+    assert ["orange captioned.jpg", "orange crop.jpg", "orange.jpg"] in names, groups

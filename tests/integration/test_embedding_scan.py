@@ -220,6 +220,9 @@ def test_crops_and_rotations_join_the_copy_tier_and_burst_frames_do_not(sscd_lib
         scene.crop((x, y, x + int(w * 0.7), y + int(h * 0.7))).save(folder / f"burst{frame}.jpg", quality=92)
     for i in range(3):
         save_photo(folder / f"other{i}.jpg", seed=300 + i)
+    # The old shipped threshold, where this crop and this rotation both score below it: the re-checks are what
+    # this test is about (the shipped 0.7 would make the crop a copy without them).
+    sscd_library.models.set_threshold("sscd", Tier.COPY, 0.85)
     verifying: list[ScanProgress] = []
     scan(sscd_library, folder, model="sscd", progress=lambda p: p.phase == Phase.VERIFY and verifying.append(p))
     assert verifying and verifying[-1].done == verifying[-1].total > 0
