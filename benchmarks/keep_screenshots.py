@@ -4,8 +4,9 @@
 
 Writes a small photographer's folder into SCRATCH_DIR/photos (a Nikon original with its 2048 px export, captioned
 copy and PNG conversion; identical copies in Camera/2015/2015-03-31 and Backup/Camera 2015; a camera original and
-its geotagged export), scans it and shoots: the Review (near-identical and identical tiers,
-the kept rows with their reasons), the compare view, the trash preview with a metadata warning, and the keep rules.
+its geotagged export), scans it in a fresh library with no model chosen (the packaged copy model is used, and the
+Scan tab says so) and shoots: the first scan, the Review's Duplicates list (relations, scores, the kept rows with
+their reasons), the compare view, the trash preview with a metadata warning, and the keep rules.
 """
 
 from __future__ import annotations
@@ -74,21 +75,22 @@ def run(photos: Path, out: Path, workdir: Path) -> None:
     window.library_panel.scan_list.add_folder(str(photos))
     window.actions_.scan.trigger()
     wait_for(window.scans.finished)
+    window.tabs.setCurrentWidget(window.scan_panel)
+    shoot(app, out, "0-first-scan-default-model", 800)
     panel = window.review_panel
     window.tabs.setCurrentWidget(panel)
-    wait_until(lambda: panel.result(Tier.PERCEPTUAL) is not None)
-    panel.tiers.setCurrentIndex(list(Tier).index(Tier.PERCEPTUAL))
-    panel.view.setColumnWidth(0, 620)
-    shoot(app, out, "1-review-near-identical-keep-reasons", 1500)
+    wait_until(lambda: Tier.COPY in panel.tiers.shown and panel.result(Tier.COPY) is not None)
+    panel.tiers.select(Tier.COPY)
+    panel.view.setColumnWidth(0, 560)
+    shoot(app, out, "1-review-duplicates-relations-keep-reasons", 1500)
     panel.view.setCurrentIndex(panel.model.member_index(0, 1))
     panel.compare()
     shoot(app, out, "2-compare-keep-reason", 2500)
     if panel.compare_dialog is not None:
         panel.compare_dialog.reject()
-    panel.tiers.setCurrentIndex(list(Tier).index(Tier.EXACT))
-    panel.view.setColumnWidth(0, 620)
-    shoot(app, out, "3-review-identical-camera-folder-over-backup", 1200)
-    panel.tiers.setCurrentIndex(list(Tier).index(Tier.PERCEPTUAL))
+    panel.view.scrollToBottom()
+    shoot(app, out, "3-review-duplicates-camera-folder-over-backup", 1200)
+    panel.view.scrollToTop()
     panel.auto_select()
     window.actions_.trash.trigger()
     wait_until(lambda: window.trash_flow.preview_dialog is not None)

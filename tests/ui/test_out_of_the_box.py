@@ -96,3 +96,26 @@ def test_the_switch_dialog_on_an_empty_library(qtbot, window: MainWindow) -> Non
     assert box is not None and "The library has no photos yet: its first scan embeds them with sscd." in box.text()
     assert "already embedded" not in box.text()
     box.reject()
+
+
+def test_a_scan_asked_for_before_the_models_answer_waits_for_them_and_embeds(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, settings: QSettings
+) -> None:
+    """A click on Scan right after the window opened, before the models' state came back from the library
+    thread, used to scan without any model; it now starts once that state is in, with the packaged model."""
+    windows = open_window(qtbot, tmp_path / "library", settings)
+    window = next(windows)
+    try:
+        folder = tmp_path / "shots"
+        for seed in range(2):
+            make_photo(folder / f"p{seed}.jpg", seed)
+        add_scan_folder(window, folder)
+        window.models.state = None  # as it is until the library thread answers
+        with qtbot.waitSignal(window.scans.finished, timeout=120_000) as finished:
+            window.actions_.scan.trigger()
+            assert not window.scans.running, "no scan before it is known which model to embed with"
+            window.models.refresh()
+        summary = finished.args[0]
+        assert isinstance(summary, ScanSummary) and summary.embedded == 2
+    finally:
+        next(windows, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.embed.registry import OUT_OF_THE_BOX_MODELS
 from core.entities import Tier
 from core.scan.perceptual import DEFAULT_DISTANCE, MAX_STORED_DISTANCE
 
@@ -48,7 +49,7 @@ SPECS = {spec.tier: spec for spec in TIER_SPECS}
 MODEL_HELP = (
     "<b>Duplicates</b> and <b>Similar</b> need an image-embedding model. With one, each photo is shown once with "
     "every copy of it: identical, resized, converted, edited, cropped and rotated (Duplicates), and shots of the "
-    "same scene are a list of their own (Similar). To add one, scan once from a terminal with "
-    "<code>twinlens scan PATH --model sscd --weights FILE</code> (the SSCD ONNX file), or put the default "
-    "<code>dinov2-small</code> model in your Hugging Face cache and scan again."
+    "same scene are a list of their own (Similar). This library was scanned without one: choose "
+    "<b>Tools → Models…</b>, pick a model whose weights are on this computer (the packaged copy detector "
+    f"<code>{OUT_OF_THE_BOX_MODELS[0]}</code> after the README's setup) and scan again; only new work is done."
 )

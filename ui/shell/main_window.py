@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.result_thumbnails = ThumbnailCache(RESULT_THUMB_SIZE, parent=self)
         self.downloader = ModelDownloader(self)
         self.scans = ScanControl(runner, self)
+        self._scan_when_models_known = False
         self.models = ModelsFeed(runner, self)
         self.model_manager: ModelManagerDialog | None = None
         self._rules: tuple[KeepRule, ...] = DEFAULT_RULES
@@ -159,6 +160,7 @@ class MainWindow(QMainWindow):
         self.runner.failed.connect(self._on_failed)
         self.runner.notice.connect(self._on_notice)
         self.models.ready.connect(self.scan_panel.on_models)
+        self.models.ready.connect(self._scan_if_asked)
         s = self.scans
         s.started.connect(self.scan_panel.on_started)
         s.started.connect(lambda: self.actions_.set_scanning(True))
@@ -224,11 +226,22 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.library_panel)
             self.show_message("Add a folder to scan first (Library → Folders to scan).")
             return
+        if self.models.state is None:  # which model to embed with is still on its way: scan as soon as it is here
+            self._scan_when_models_known = True
+            self.show_message("Checking which image model to scan with…")
+            return
         request = scan_request(request, self.models.state)
         model = request.model
         if self.scans.start(request):
             self.tabs.setCurrentWidget(self.scan_panel)
             self.show_message(f"Scanning with {model}." if model else "Scanning without an image model.")
+
+    def _scan_if_asked(self) -> None:
+        """A scan asked for before the models' state arrived (a click right after the window opened) starts now,
+        with the model it says, rather than without one."""
+        if self._scan_when_models_known:
+            self._scan_when_models_known = False
+            self.start_scan()
 
     def open_models(self) -> None:
         if self.model_manager is None:
