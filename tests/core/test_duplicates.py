@@ -156,6 +156,7 @@ def test_protected_file_is_the_kept_centre(library: Library) -> None:
 def test_similar_tier_shows_the_kept_file_for_a_copy_group(library: Library) -> None:
     _fill(library)
     library.catalog.neighbours.add(MODEL_ID, [(1, 10, 0.75)])
+    library.catalog.settings.set_threshold(MODEL_ID, Tier.COPY, 0.85)  # this photo set's pairs are laid out for it
     # P's copies are one node, shown by the file the Duplicates list keeps; Q's identical pair by Q.jpg (kept: its
     # path does not look like a copy), not by "Q copy.jpg", the lower file id.
     groups = library.groups(Tier.SIMILAR, 0.65)

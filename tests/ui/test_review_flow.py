@@ -145,7 +145,7 @@ def test_without_a_model_the_review_lists_identical_and_near_identical_and_expla
     assert [tiers.tabText(i).split(" (")[0] for i in range(tiers.count())] == ["Identical", "Near-identical"]
     assert tiers.isTabEnabled(0) and tiers.isTabEnabled(1)
     assert window.review_panel.model_help.isVisibleTo(window.review_panel)
-    assert "--model sscd" in window.review_panel.model_help.text()
+    assert "Tools → Models…" in window.review_panel.model_help.text()  # where a person gets one, not a terminal
 
 
 def trash_marked(qtbot, window: MainWindow) -> object:  # type: ignore[no-untyped-def]
