@@ -58,11 +58,26 @@ def test_burst_frames_with_distinct_times_never_share_a_copy_group(sscd_library:
 def test_a_copy_without_a_time_leads_no_group_of_two_moments() -> None:
     times = {1: "2023-07-14T18:30:05.25", 2: "2023-07-14T18:30:05.60"}  # 3 has no time: a chat copy
     star = Star(3, ((3, 1.0), (1, 0.95), (2, 0.93)), 0.9, 0.95)
-    (kept,) = one_moment([star], times)
-    assert [member for member, _ in kept.members] == [3, 1]
+    (kept,), left = one_moment([star], times)
+    assert [member for member, _ in kept.members] == [3, 1] and left == {2}
 
 
 def test_equal_or_missing_times_keep_a_group() -> None:
     times = {1: "2023-07-14T18:30:05", 2: "2023-07-14T18:30:05.60"}  # equal at the precision both carry
     star = Star(1, ((1, 1.0), (2, 0.95), (3, 0.93)), 0.9, 0.95)
-    assert one_moment([star], times) == [star]
+    assert one_moment([star], times) == ([star], set())
+
+
+def test_a_frame_sent_away_from_a_group_goes_with_its_own_copies() -> None:
+    """An upscale without a time (4) of frame 1 leads frame 1 and frame 2's file (2) and 2's captioned copy (3):
+    2 and 3 leave that group for their moment, and form their own group rather than drop out of the copy tier."""
+    from core.scan.metadata import shutter_times_differ
+    from core.tiers.clustering import build_adjacency, star_clusters
+
+    times = {1: "2015-03-31T09:59:01.24", 2: "2015-03-31T09:59:02.61", 3: "2015-03-31T09:59:02.61"}
+    edges = [(4, 1, 1.0), (4, 2, 0.79), (4, 3, 0.74), (2, 3, 0.915), (1, 3, 0.74)]
+    edges = [(a, b, s) for a, b, s in edges if not shutter_times_differ(times.get(a), times.get(b))]
+    first, left = one_moment(star_clusters(build_adjacency(edges, 0.58)), times)
+    assert [[m for m, _ in star.members] for star in first] == [[4, 1]] and left == {2, 3}
+    again = star_clusters(build_adjacency([(a, b, s) for a, b, s in edges if a in left and b in left], 0.58))
+    assert [sorted(m for m, _ in star.members) for star in again] == [[2, 3]]
