@@ -87,7 +87,13 @@ def together_share(groups: list[DuplicateGroup], manifest: list[dict[str, object
             continue
         candidates += 1
         wanted = {str(folder / str(entry["original"]))} | {str(folder / c["path"]) for c in identical + edited}
-        together += any(wanted <= members for members in member_sets)
+        if any(wanted <= members for members in member_sets):
+            together += 1
+        else:  # where each of its files went: the group numbers (in the Review's lists) that hold it
+            apart = {
+                Path(p).relative_to(folder).as_posix(): [i for i, m in enumerate(member_sets) if p in m] for p in wanted
+            }
+            print(f"    apart: {entry['original']}: {apart}")
     return together, candidates
 
 
