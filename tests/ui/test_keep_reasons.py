@@ -17,8 +17,10 @@ from ui.shell.main_window import MainWindow
 
 
 @pytest.fixture
-def export_window(qtbot, window: MainWindow, tmp_path: Path, model_free: None) -> tuple[MainWindow, Path, Path]:  # type: ignore[no-untyped-def]
-    """The window on the near-identical tier: a camera original and its geotagged, rated, keyworded export."""
+def export_window(qtbot, model_free: None, window: MainWindow, tmp_path: Path) -> tuple[MainWindow, Path, Path]:  # type: ignore[no-untyped-def]
+    """The window on the near-identical tier: a camera original and its geotagged, rated, keyworded export.
+    model_free comes before window: the window asks which model to scan with as it opens, so the packaged weights
+    must already be out of reach then (after it, the answer already in said sscd, whose weights were then gone)."""
     photos = tmp_path / "photos"
     original, export = write_geotagged_export(photos)
     add_scan_folder(window, photos)
