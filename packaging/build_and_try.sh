@@ -61,7 +61,8 @@ report_size() {  # bundle folder
   step "size of $1"
   du -sh "$1"
   echo "largest parts:"
-  du -s --block-size=1M "$1"/_internal/* | sort -rn | head -10 | awk '{printf "  %6d MB  %s\n", $1, $2}'
+  # awk reads every line (no `head`): under pipefail, head closing the pipe early fails the script with SIGPIPE (141).
+  du -s --block-size=1M "$1"/_internal/* | sort -rn | awk 'NR <= 10 {printf "  %6d MB  %s\n", $1, $2}'
 }
 
 clean_env() {  # home -> CLEAN_ENV: the only variables the bundle gets (no venv, no PATH, only the user folders)
