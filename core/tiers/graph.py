@@ -46,6 +46,10 @@ CentreOrder = Callable[[dict[int, dict[int, float]], float], Leaders]
 ORIENTED_SUFFIX = "#oriented"
 ALIGNED_SUFFIX = "#aligned"
 VIAS = (Via.PLAIN, Via.ORIENTED, Via.ALIGNED)  # in the order of _sources: a stored row's source is VIAS[index]
+# How far ahead of a shot of another moment an untimed file's best timed match must be for it to take that
+# match's time (adopted_moments). Re-scoring alone moves a pair by up to ~0.07 (tests/core/test_shutter_rule.py: a
+# chat copy of one burst frame, 0.70 plain against it, 0.77 aligned against the next frame): closer is a guess.
+ADOPT_MARGIN = 0.1
 RESCORED_GAIN = 0.05  # what a re-scoring must add to the plain score to name the pair's relation (_credited)
 
 
@@ -237,6 +241,8 @@ def copy_stars(
     edges = _graph_edges(graph, threshold, catalog)
     times = catalog.files.shutter_times({node for a, b, _ in edges for node in (a, b)})
     edges = [(a, b, s) for a, b, s in edges if not shutter_times_differ(times.get(a), times.get(b))]
+    times = adopted_moments(edges, times)
+    edges = [(a, b, s) for a, b, s in edges if not shutter_times_differ(times.get(a), times.get(b))]
     stars: list[Star] = []
     adjacency = build_adjacency(edges, threshold)
     leaders = centres(adjacency, threshold) if centres else None  # one order for every round (it knows every node)
@@ -249,6 +255,31 @@ def copy_stars(
         edges = [(a, b, s) for a, b, s in edges if a in left and b in left]
         adjacency = build_adjacency(edges, threshold)
     return respect_decisions(stars, graph, catalog)
+
+
+def adopted_moments(edges: list[tuple[int, int, float]], times: dict[int, str]) -> dict[int, str]:
+    """Shutter times with each untimed file given the time of the timed file it scores clearly highest with.
+
+    A copy is a copy of one photo. An untimed copy (a chat-app copy, an upscale, a PNG conversion) also scores
+    fairly high with the other shots of its photo's scene, which the shutter-time rule keeps apart from its
+    photo; without this, the first of those shots to lead a star took it (benchmarks/keep_bench.py: upscales
+    scoring 0.999 with their photos and 0.74-0.77 with another shot of the scene, all grouped with that shot;
+    a PNG at 0.999 with its photo and 0.875 with one taken 7 minutes later). With its photo's time, it can only
+    join its photo's moment, and two untimed copies of different moments part too. Where the best is not
+    ADOPT_MARGIN ahead of a shot of another moment, the file stays untimed and the leaders' order decides."""
+    scored: dict[int, list[tuple[float, str]]] = {}
+    for a, b, score in edges:
+        for node, other in ((a, b), (b, a)):
+            when = times.get(other)
+            if when and not times.get(node):
+                scored.setdefault(node, []).append((score, when))
+    adopted = {}
+    for node, candidates in scored.items():
+        best, when = max(candidates)
+        rival = max((s for s, t in candidates if shutter_times_differ(t, when)), default=None)
+        if rival is None or best - rival >= ADOPT_MARGIN:
+            adopted[node] = when
+    return times | adopted
 
 
 def one_moment(stars: list[Star], times: dict[int, str]) -> tuple[list[Star], set[int]]:

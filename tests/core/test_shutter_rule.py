@@ -11,8 +11,9 @@ from PIL import ImageEnhance
 from core.entities import ScanRequest, Tier
 from core.library import Library
 from core.models import families
+from core.scan.metadata import shutter_times_differ
 from core.tiers.clustering import Star
-from core.tiers.graph import one_moment
+from core.tiers.graph import adopted_moments, one_moment
 from tests.images import photo
 
 SHOT = datetime(2023, 7, 14, 18, 30, 5, 250000)
@@ -81,3 +82,15 @@ def test_a_frame_sent_away_from_a_group_goes_with_its_own_copies() -> None:
     assert [[m for m, _ in star.members] for star in first] == [[4, 1]] and left == {2, 3}
     again = star_clusters(build_adjacency([(a, b, s) for a, b, s in edges if a in left and b in left], 0.58))
     assert [sorted(m for m, _ in star.members) for star in again] == [[2, 3]]
+
+
+def test_an_untimed_copy_takes_the_time_of_the_shot_it_clearly_copies() -> None:
+    """benchmarks/keep_bench.py: an upscale (3) scores 0.999 with its photo (2) and 0.74 with another shot of the
+    scene (1), which leads first; with 2's time it can no longer join 1. A chat copy (4) about as close to both
+    frames of a burst (0.77 and 0.70) stays untimed: which frame it copies is a guess, so the leaders decide."""
+    times = {1: "2015-03-31T11:44:02.26", 2: "2015-03-31T12:02:01.13", 5: "2015-03-31T12:02:01.50"}
+    edges = [(1, 3, 0.74), (2, 3, 0.999), (2, 4, 0.70), (4, 5, 0.77)]
+    adopted = adopted_moments(edges, times)
+    assert adopted == times | {3: times[2]}
+    kept = [(a, b, s) for a, b, s in edges if not shutter_times_differ(adopted.get(a), adopted.get(b))]
+    assert (1, 3, 0.74) not in kept and (2, 3, 0.999) in kept and len(kept) == 3
