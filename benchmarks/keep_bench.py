@@ -12,7 +12,9 @@ model, and prints for the exact, perceptual and copy tiers:
 
 Both are measured over the lists the Review shows; the model-free tiers are printed too, for reference.
 
-    .venv/bin/python benchmarks/keep_bench.py [--originals 135] [--model sscd-fast] [--reuse]
+    .venv/bin/python benchmarks/keep_bench.py [--originals 135] [--seed 7] [--model sscd-fast] [--reuse]
+
+Another --seed draws other copies and edits of the same scenes: a library the rules were not tuned on.
 """
 
 from __future__ import annotations
@@ -100,11 +102,12 @@ def together_share(groups: list[DuplicateGroup], manifest: list[dict[str, object
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--originals", type=int, default=135)
+    parser.add_argument("--seed", type=int, default=7, help="which copies and edits each original gets")
     parser.add_argument("--model", default="sscd-fast")
     parser.add_argument("--reuse", action="store_true", help="group the library scanned by an earlier run")
     args = parser.parse_args()
     started = time.perf_counter()
-    folder = build_keep_library(args.originals).resolve()
+    folder = build_keep_library(args.originals, args.seed).resolve()
     manifest = json.loads((folder / "manifest.json").read_text())
     print(f"library: {folder} ({args.originals} originals, built or found in {time.perf_counter() - started:.0f} s)")
     library = scan(folder, args.model, args.reuse)

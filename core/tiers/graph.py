@@ -46,10 +46,12 @@ CentreOrder = Callable[[dict[int, dict[int, float]], float], Leaders]
 ORIENTED_SUFFIX = "#oriented"
 ALIGNED_SUFFIX = "#aligned"
 VIAS = (Via.PLAIN, Via.ORIENTED, Via.ALIGNED)  # in the order of _sources: a stored row's source is VIAS[index]
-# How far ahead of a shot of another moment an untimed file's best timed match must be for it to take that
-# match's time (adopted_moments). Re-scoring alone moves a pair by up to ~0.07 (tests/core/test_shutter_rule.py: a
-# chat copy of one burst frame, 0.70 plain against it, 0.77 aligned against the next frame): closer is a guess.
-ADOPT_MARGIN = 0.1
+# How much closer an untimed file's best timed match must be than any shot of another moment for it to take that
+# match's time (adopted_moments), as a ratio of distances (1 - score). Re-scoring alone moves a pair by up to ~0.07
+# (tests/core/test_shutter_rule.py: a chat copy of one burst frame, 0.70 plain against it, 0.77 aligned against the
+# next frame: 1.3 times closer, a guess); a copy is far closer to its own photo (benchmarks/keep_bench.py: a PNG
+# conversion 0.996 with its photo, 0.897 with a shot 7 minutes later: 25 times closer).
+ADOPT_CLOSER = 2.0
 RESCORED_GAIN = 0.05  # what a re-scoring must add to the plain score to name the pair's relation (_credited)
 
 
@@ -266,7 +268,7 @@ def adopted_moments(edges: list[tuple[int, int, float]], times: dict[int, str]) 
     scoring 0.999 with their photos and 0.74-0.77 with another shot of the scene, all grouped with that shot;
     a PNG at 0.999 with its photo and 0.875 with one taken 7 minutes later). With its photo's time, it can only
     join its photo's moment, and two untimed copies of different moments part too. Where the best is not
-    ADOPT_MARGIN ahead of a shot of another moment, the file stays untimed and the leaders' order decides."""
+    ADOPT_CLOSER times closer than a shot of another moment, the file stays untimed and the leaders' order decides."""
     scored: dict[int, list[tuple[float, str]]] = {}
     for a, b, score in edges:
         for node, other in ((a, b), (b, a)):
@@ -277,7 +279,7 @@ def adopted_moments(edges: list[tuple[int, int, float]], times: dict[int, str]) 
     for node, candidates in scored.items():
         best, when = max(candidates)
         rival = max((s for s, t in candidates if shutter_times_differ(t, when)), default=None)
-        if rival is None or best - rival >= ADOPT_MARGIN:
+        if rival is None or 1.0 - rival >= ADOPT_CLOSER * (1.0 - best):
             adopted[node] = when
     return times | adopted
 
