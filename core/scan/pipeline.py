@@ -369,10 +369,16 @@ def _start_method() -> str:
     the fork (a Qt application, any second Python thread). Then spawn, which re-imports the decoder (~0.3 s).
     torch's own OpenMP pool is no obstacle: the workers never call torch (as with its DataLoader's fork).
     The decoder pool itself starts no thread in this process, so a replacement worker forks as safely as the
-    first ones did."""
-    if sys.platform == "linux" and threading.active_count() == 1 and "PySide6.QtCore" not in sys.modules:
+    first ones did. QtCore imported without an application (the bundle's PyInstaller hook imports it in the CLI
+    too) starts no thread: spawning there cost a 3-photo scan 3-6 s."""
+    if sys.platform == "linux" and threading.active_count() == 1 and not _qt_application_running():
         return "fork"
     return "spawn"
+
+
+def _qt_application_running() -> bool:
+    qt_core = sys.modules.get("PySide6.QtCore")  # looked up, never imported: core does not import Qt
+    return qt_core is not None and qt_core.QCoreApplication.instance() is not None
 
 
 # Set once per worker process: hashes of files marked gone (a new path with these bytes is a moved file), and what
