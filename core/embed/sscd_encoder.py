@@ -5,6 +5,11 @@ The ONNX models take uint8 RGB [batch, H, W, 3] and return L2-normalised [batch,
 size and does not resize, so its cost grows with pixel count: we resize to SSCD's square 320 px ("skew_320" in
 the SSCD README), which also lets images of different shapes share a batch. The student is trained at 224 px.
 Each spec says its square side (`input_size`) and how a photo is fitted into it (`onnx_resize`).
+
+The ONNX encoders embed a photo without its frame (a screenshot's chrome, padding, a border: core/embed/frames.py):
+the photo is fitted to a square of FRAME_SCALE times the input side (the decoders do that, see `input_preparation`),
+the frame is cut from that square, and what is left is fitted to the input. Every path to the vectors (a scan, the
+calibration, the rotation and crop re-checks, a query) goes through `embed_images`, so each sees the same cut.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.embed.encoders import DEFAULT_BATCH_SIZE
+from core.embed.frames import without_frame
 from core.embed.registry import ModelSpec, OnnxResize
 from core.embed.runtime import physical_core_count
 from core.embed.vectors_id import l2_normalise, make_model_id
@@ -31,6 +37,10 @@ SSCD_SIDE = 320
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 _PREPROCESSING = {"resize": [SSCD_SIDE, SSCD_SIDE], "resample": "bilinear-antialias"}
+# The frame is found on a square this many times the input side: on the input square itself a phone screenshot's
+# photo keeps ~120x40 px of sscd-fast's 224 (screenshots median 0.76 against their photo; 0.86 at twice the side).
+FRAME_SCALE = 2
+FRAME_CUT = "frames-v1"  # recorded in the model id: vectors of another cut are embedded again
 
 
 def onnx_preprocessing(spec: ModelSpec) -> dict[str, object]:
@@ -39,7 +49,7 @@ def onnx_preprocessing(spec: ModelSpec) -> dict[str, object]:
     preprocessing: dict[str, object] = {"resize": [side, side], "resample": "bilinear-antialias"}
     if spec.onnx_resize == "centre-crop":
         preprocessing = {"resize_short_side": side, "centre_crop": [side, side], "resample": "bilinear-antialias"}
-    return preprocessing
+    return {**preprocessing, "frame": FRAME_CUT, "frame_scale": FRAME_SCALE}
 
 
 class OnnxSscdEncoder:
@@ -57,9 +67,9 @@ class OnnxSscdEncoder:
         self.device = "cpu"
         self.batch_size = batch_size
         self.model_id = make_model_id(spec.name, weights_identity, onnx_preprocessing(spec), "onnx")
-        # The decoders may fit each photo to the input (core/scan/pipeline.py): `_pixels` then gets squares of the
-        # right side, which Pillow's resize returns unchanged.
-        self.input_preparation = partial(square_uint8_image, side=spec.input_size, mode=spec.onnx_resize)
+        # The decoders may fit each photo to the frame's square (core/scan/pipeline.py): `_pixels` then gets squares
+        # of that side, which Pillow's resize returns unchanged.
+        self.input_preparation = partial(square_uint8_image, side=FRAME_SCALE * spec.input_size, mode=spec.onnx_resize)
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         if not images:
@@ -71,8 +81,17 @@ class OnnxSscdEncoder:
         return l2_normalise(np.concatenate(outputs).astype(np.float32))
 
     def _pixels(self, images: Sequence[Image.Image]) -> np.ndarray:
-        side, mode = self.spec.input_size, self.spec.onnx_resize
-        return np.stack([np.asarray(square_uint8_image(image, side, mode)) for image in images])
+        return np.stack(
+            [np.asarray(unframed_input(image, self.spec.input_size, self.spec.onnx_resize)) for image in images]
+        )
+
+
+def unframed_input(image: Image.Image, side: int, mode: OnnxResize = "stretch") -> Image.Image:
+    """The model's input for a photo: fitted to the frame's square, its frame cut away, the rest stretched to `side`."""
+    from PIL import Image
+
+    square = square_uint8_image(image, FRAME_SCALE * side, mode)
+    return without_frame(square).resize((side, side), Image.Resampling.BILINEAR)
 
 
 def square_uint8_image(image: Image.Image, side: int, mode: OnnxResize = "stretch") -> Image.Image:

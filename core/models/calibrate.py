@@ -12,7 +12,8 @@ Method
 2. For each photo synthesise copies from the broad families of `core.models.families` (overlays, framing,
    geometry, pixel edits and format changes, and combinations of two), FAMILIES_PER_PHOTO of them per photo in
    turn so every family is tried on about the same number of photos. Every copy is encoded to bytes in its format
-   and decoded again through the scan's decoder, then embedded by the same encoder a scan uses. Rotated copies
+   and decoded again through the scan's decoder, then embedded by the same encoder a scan uses (the SSCD encoders
+   cut a frame away there, core/embed/frames.py, so framed copies are scored as a scan scores them). Rotated copies
    are also scored the way `core.rescore.orientation` re-scores them, because the copy tier does. Crops are scored
    plainly, without the crop check of `core.rescore.crops`, so the chosen threshold errs towards precision.
 3. Positives for the copy tier: (photo, its copy). Negatives: every (photo, other photo or other photo's copy)

