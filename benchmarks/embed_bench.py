@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/embed_bench.py --models "" --scan 309 --scan-model sscd-fast   # a copy model end to end
 
 Models other than SSCD use random weights (the real ones cannot be downloaded here); speed does not depend
-on the weight values. Images are real photos from /work/shared/bench/photos, pre-decoded to a 320 px short side.
+on the weight values. Images are real photos from ../shared/bench/photos, pre-decoded to a 320 px short side.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from PIL import Image, ImageOps  # noqa: E402
 from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-PHOTOS = Path("/work/shared/bench/photos")
+PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "photos"
 
 
 def load_photos(count: int, short_side: int = 320) -> list[Image.Image]:

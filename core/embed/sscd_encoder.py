@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.embed.encoders import DEFAULT_BATCH_SIZE
+from core.embed.errors import WeightsFormatError
 from core.embed.frames import without_frame
 from core.embed.registry import ModelSpec, OnnxResize
 from core.embed.runtime import physical_core_count
@@ -60,10 +61,13 @@ class OnnxSscdEncoder:
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = physical_core_count()
-        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        self.input_name = self.session.get_inputs()[0].name
+        try:  # onnxruntime's errors (InvalidProtobuf, NoSuchFile, Fail...) share no base class below Exception
+            self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+            self.input_name = self.session.get_inputs()[0].name
+            self.dim = int(self.session.get_outputs()[0].shape[-1])
+        except Exception as error:
+            raise WeightsFormatError(f"{model_path.name}: not a usable ONNX model for {spec.name} ({error})") from error
         self.spec = spec
-        self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.device = "cpu"
         self.batch_size = batch_size
         self.model_id = make_model_id(spec.name, weights_identity, onnx_preprocessing(spec), "onnx")
