@@ -41,7 +41,7 @@ _PREPROCESSING = {"resize": [SSCD_SIDE, SSCD_SIDE], "resample": "bilinear-antial
 # The frame is found on a square this many times the input side: on the input square itself a phone screenshot's
 # photo keeps ~120x40 px of sscd-fast's 224 (screenshots median 0.76 against their photo; 0.86 at twice the side).
 FRAME_SCALE = 2
-FRAME_CUT = "frames-v1"  # recorded in the model id: vectors of another cut are embedded again
+FRAME_CUT = "frames-v2"  # recorded in the model id: vectors of another cut are embedded again
 
 
 def onnx_preprocessing(spec: ModelSpec) -> dict[str, object]:

@@ -70,3 +70,33 @@ def test_a_phone_screenshot_keeps_the_photo_not_the_toolbar() -> None:
 
 def test_a_flat_image_has_no_content_to_cut_to() -> None:
     assert content_box(Image.new("RGB", (300, 200), (40, 40, 40))) is None
+
+
+def _with_band(photo: Image.Image, band: np.ndarray) -> Image.Image:
+    """The photo with its top rows replaced by `band` (rows x width x 3, uint8)."""
+    pixels = np.asarray(photo).copy()
+    pixels[: len(band)] = band
+    return Image.fromarray(pixels)
+
+
+def test_a_smooth_gradient_edge_is_content_and_a_solid_pad_still_frame() -> None:
+    """Fog or a sky fading across the top is flat line by line but drifts as a block: cutting it would cut the photo
+    and not its crops (the plasma wallpapers on benchmarks/tiers_bench.py). A solid pad of that depth is cut."""
+    photo = _photo(4)
+    rows = 200  # a third of the height
+    fade = np.linspace(200, 150, rows)[:, None, None] * np.ones((1, photo.width, 3))
+    faded = _with_band(photo, fade.astype(np.uint8))
+    assert content_box(faded) is None
+    padded = _with_band(photo, np.full((rows, photo.width, 3), 200, dtype=np.uint8))
+    box = content_box(padded)
+    assert box is not None
+    assert box[1] == pytest.approx(rows / photo.height, abs=0.02)
+
+
+def test_a_grainy_flat_edge_is_content() -> None:
+    """A dark floor or a carpet is within FLAT_TOLERANCE of its colour but grainy, which no added frame is."""
+    photo = _photo(5)
+    rng = np.random.default_rng(5)
+    coarse = np.clip(rng.normal(40, 6, (50, photo.width // 4, 3)), 0, 255).astype(np.uint8)
+    grain = Image.fromarray(coarse).resize((photo.width, 200), Image.Resampling.NEAREST)  # grains of 4 px
+    assert content_box(_with_band(photo, np.asarray(grain))) is None
