@@ -107,6 +107,8 @@ def content_box(image: Image.Image) -> Box | None:
         top, bottom = top + start, top + end
         start, end = _content_run(_flat_lines(pixels[top:bottom, left:right], 1))
         left, right = left + start, left + end
+        if (top, bottom, left, right) == (0, height, 0, width):
+            break  # nothing cut (most photos): a second pass would judge the same lines the same way
     if bottom - top < MIN_CONTENT or right - left < MIN_CONTENT:
         return None
     box = (left / width, top / height, right / width, bottom / height)
