@@ -297,8 +297,10 @@ def test_re_checks_skip_pairs_whose_shutter_times_differ(tiny_library: Library, 
 def test_decoders_fit_photos_to_the_copy_model_input_and_the_vectors_stay_the_same(
     sscd_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The decoders resize each photo to SSCD's 320 px square (the scan's thread gets the small image), and the
-    stored vectors are those of the working image fitted by the encoder itself."""
+    """The decoders resize each photo to the square its frame is found on (FRAME_SCALE x SSCD's 320 px: the scan's
+    thread gets the small image), and the stored vectors are those of the working image fitted by the encoder
+    itself."""
+    from core.embed.sscd_encoder import FRAME_SCALE, SSCD_SIDE
     from core.scan.decode import decode_user_file
 
     folder = tmp_path / "photos"
@@ -312,7 +314,7 @@ def test_decoders_fit_photos_to_the_copy_model_input_and_the_vectors_stay_the_sa
 
     monkeypatch.setattr(EmbeddingStage, "accept", recording)
     scan(sscd_library, folder, model="sscd")
-    assert received == [(320, 320)] * 5
+    assert received == [(FRAME_SCALE * SSCD_SIDE, FRAME_SCALE * SSCD_SIDE)] * 5
     store = sscd_library.models.store("sscd")
     assert store is not None
     ids, stored = store.vectors()
