@@ -31,7 +31,7 @@ at any one threshold of 0.45-0.60 sscd's recall rises by 0.006).
 
 Known weakness (tests/ui/sscd_fixtures.py's synthetic photos, blurred shapes on a plain ground): a plain ground with
 grain is content, while a small recompressed copy of it has lost the grain and its ground is cut as frame, so the
-two are cut differently (a 0.5x q70 copy: 0.79 against its photo where 0.66-0.71 separate unrelated ones). Real
+two are cut differently (with grain sigma 8, a 0.5x q70 copy scores 0.79 against its photo; unrelated ones 0.67). Real
 photos on the yardstick and benchmarks/keep_bench.py showed no such loss (chat-app and tiny copies 1.00).
 """
 
