@@ -200,12 +200,6 @@ def _thumb(image: Image.Image) -> Image.Image:
         return reopened.convert("RGB")
 
 
-def load_photo(data: bytes, suffix: str) -> tuple[Image.Image, Image.Image]:
-    """(what a scan embeds for this file, a larger copy to make synthetic copies from: at most EDIT_SIDE)."""
-    working, _ = decode_image(data, suffix)
-    return working.convert("RGB"), load_large(data)
-
-
 def load_large(data: bytes) -> Image.Image:
     """The photo upright, at most EDIT_SIDE: what synthetic copies are made from."""
     with Image.open(io.BytesIO(data)) as raw:
